@@ -1,0 +1,113 @@
+import {
+  IsArray,
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsObject,
+  IsOptional,
+  IsPositive,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+} from 'class-validator';
+
+const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
+const SECRET = { message: 'must be a non-empty string' };
+
+/** One flat property per setting, whichever key the user wrote it under; messages never echo values. */
+export class EcwidConfigSchema {
+  @IsInt({ message: 'must be a positive integer' })
+  @Min(1, { message: 'must be a positive integer' })
+  storeId?: number;
+
+  @IsOptional() @IsString(SECRET) @IsNotEmpty(SECRET)
+  token?: string;
+
+  @IsOptional() @IsString(SECRET) @IsNotEmpty(SECRET)
+  clientSecret?: string;
+
+  @IsOptional() @IsUrl(URL_OPTIONS, { message: 'must be an http(s) URL' })
+  apiBaseUrl?: string;
+
+  @IsOptional() @IsBoolean({ message: 'must be true or false' })
+  hydrate?: boolean;
+
+  @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(1, { message: 'must be at least 1' })
+  timeoutMs?: number;
+
+  @IsOptional() @IsInt({ message: 'must be a whole number' }) @Min(0, { message: 'must be 0 or more' }) @Max(20, { message: 'must be 20 or less' })
+  maxRetries?: number;
+
+  @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(0, { message: 'must be 0 or more' })
+  retryBaseDelayMs?: number;
+
+  @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(0, { message: 'must be 0 or more' })
+  retryMaxDelayMs?: number;
+
+  @IsOptional() @IsInt({ message: 'must be a whole number' }) @Min(1, { message: 'must be at least 1' })
+  requestsPerMinute?: number;
+
+  @IsOptional() @IsBoolean({ message: 'must be true or false' })
+  webhooksEnabled?: boolean;
+
+  @IsOptional()
+  @Matches(/^\/?[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$/, {
+    message: 'must be a plain path of letters, digits, ".", "_", "~", "-" and "/" (no wildcards or parameters)',
+  })
+  webhooksPath?: string;
+
+  @IsOptional() @IsInt({ message: 'must be a whole number of bytes' }) @Min(256, { message: 'must be at least 256' })
+  maxBodyBytes?: number;
+
+  @IsOptional()
+  @IsInt({ message: 'must be a whole number of seconds' })
+  @Min(86_400, { message: 'must be at least 86400 (24 h): Ecwid redelivers an event for a day' })
+  dedupTtlSeconds?: number;
+
+  @IsOptional() @IsInt({ message: 'must be a whole number' }) @Min(1, { message: 'must be at least 1' })
+  dedupMaxEntries?: number;
+
+  @IsOptional() @IsIn(['ecwid'], { message: 'must be "ecwid": this module serves the Ecwid element' })
+  elementKey?: string;
+
+  @IsOptional() @IsString({ message: 'must be a string' })
+  instanceName?: string;
+
+  @IsOptional() @IsArray({ message: 'must be an array of strings' }) @IsString({ each: true, message: 'must be an array of strings' })
+  tags?: string[];
+
+  @IsOptional() @IsString({ message: 'must be a string' })
+  oauthApiKey?: string;
+
+  @IsOptional() @IsUrl(URL_OPTIONS, { message: 'must be an http(s) URL' })
+  oauthCallbackUrl?: string;
+
+  @IsOptional() @IsString(SECRET) @IsNotEmpty(SECRET)
+  legacyOrderKey?: string;
+
+  @IsOptional() @IsString(SECRET) @IsNotEmpty(SECRET)
+  legacyProductKey?: string;
+
+  @IsOptional() @IsBoolean({ message: 'must be true or false' })
+  notificationEnabled?: boolean;
+
+  @IsOptional() @IsIn(['polling', 'webhook', 'webhooks'], { message: 'must be "polling" or "webhook"' })
+  vendorType?: string;
+
+  @IsOptional() @IsUrl(URL_OPTIONS, { message: 'must be an http(s) URL' })
+  callbackUrl?: string;
+
+  @IsOptional() @IsString(SECRET) @IsNotEmpty(SECRET)
+  signatureKey?: string;
+
+  @IsOptional() @IsPositive({ message: 'must be a positive number of minutes' })
+  pollerRefreshIntervalMinutes?: number;
+
+  @IsOptional() @IsObject({ message: 'must be a JSON object' })
+  pollerConfiguration?: Record<string, unknown>;
+}
+
+export type EcwidConfigField = keyof EcwidConfigSchema;

@@ -1,0 +1,55 @@
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import { ApplicationConfig } from '@nestjs/core';
+import { inspect } from 'node:util';
+import { ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
+import type { EcwidResolvedConfig } from './ecwid-resolved-config';
+
+/** The validated configuration of one EcwidModule instance. Serializes with every secret redacted. */
+@Injectable()
+export class EcwidConfigService {
+  constructor(
+    @Inject(ECWID_RESOLVED_CONFIG) readonly config: EcwidResolvedConfig,
+    @Optional() private readonly appConfig?: ApplicationConfig,
+  ) {}
+
+  get storeId(): number {
+    return this.config.storeId;
+  }
+
+  get apiBaseUrl(): string {
+    return this.config.apiBaseUrl;
+  }
+
+  get hasToken(): boolean {
+    return this.config.token !== undefined;
+  }
+
+  get webhooksEnabled(): boolean {
+    return this.config.webhooks.enabled;
+  }
+
+  /** The controller path below the app's global prefix, without slashes around it. */
+  get webhookPath(): string {
+    return this.config.webhooks.path;
+  }
+
+  /** The path to give Ecwid (after your public origin): the app's global prefix included, e.g. `/api/ecwid/webhooks`. */
+  webhookRoute(): string {
+    const prefix = (this.appConfig?.getGlobalPrefix() ?? '').replace(/^\/+|\/+$/g, '');
+    return `/${[prefix, this.config.webhooks.path].filter(Boolean).join('/')}`;
+  }
+
+  get hydrate(): boolean {
+    return this.config.hydrate;
+  }
+
+  /** Secrets show as `[redacted]`; a custom dedup store shows by its class name. */
+  toJSON(): Omit<EcwidResolvedConfig, 'dedupStore'> & { dedupStore?: string } {
+    const { dedupStore, ...rest } = this.config;
+    return { ...rest, dedupStore: dedupStore?.constructor.name };
+  }
+
+  [inspect.custom](): unknown {
+    return this.toJSON();
+  }
+}

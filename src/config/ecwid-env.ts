@@ -1,0 +1,86 @@
+import { registerAs } from '@nestjs/config';
+import { readFileSync } from 'node:fs';
+import { EcwidConfigError } from './ecwid-config.error';
+import { ECWID_OPTION_KEYS } from './ecwid-config.resolver';
+import type { EcwidConfigField } from './ecwid-config.schema';
+import type { EcwidInstanceJson, EcwidModuleOptions } from './ecwid-options.interface';
+
+/** Environment variables read by `ecwidOptionsFromEnv`, by the setting they fill. */
+export const ECWID_ENV_VARIABLES = {
+  storeId: 'ECWID_STORE_ID',
+  token: 'ECWID_TOKEN',
+  clientSecret: 'ECWID_CLIENT_SECRET',
+  apiBaseUrl: 'ECWID_API_BASE_URL',
+  hydrate: 'ECWID_HYDRATE',
+  timeoutMs: 'ECWID_TIMEOUT_MS',
+  maxRetries: 'ECWID_MAX_RETRIES',
+  requestsPerMinute: 'ECWID_REQUESTS_PER_MINUTE',
+  maxBodyBytes: 'ECWID_WEBHOOK_MAX_BODY_BYTES',
+} as const satisfies Partial<Record<EcwidConfigField, string>>;
+
+/** A Cloud Elements instance JSON, from a file or inline. */
+export const ECWID_INSTANCE_FILE = 'ECWID_INSTANCE_FILE';
+export const ECWID_INSTANCE_JSON = 'ECWID_INSTANCE_JSON';
+
+/** `ConfigService` from @nestjs/config fits, and so does `process.env`. */
+export type EcwidEnvSource = { get(key: string): unknown } | Record<string, string | undefined>;
+
+function reader(source: EcwidEnvSource): (key: string) => string | undefined {
+  return (key) => {
+    const value = typeof source.get === 'function' ? (source as { get(key: string): unknown }).get(key) : (source as Record<string, unknown>)[key];
+    return value === undefined || value === null || value === '' ? undefined : String(value);
+  };
+}
+
+function readInstance(read: (key: string) => string | undefined): EcwidInstanceJson | undefined {
+  const file = read(ECWID_INSTANCE_FILE);
+  const inline = read(ECWID_INSTANCE_JSON);
+  if (file === undefined && inline === undefined) return undefined;
+  const key = file !== undefined ? ECWID_INSTANCE_FILE : ECWID_INSTANCE_JSON;
+  let text = inline;
+  if (file !== undefined) {
+    try {
+      text = readFileSync(file, 'utf8');
+    } catch (error) {
+      throw new EcwidConfigError([{ key, message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` }]);
+    }
+  }
+  try {
+    const parsed: unknown = JSON.parse(text as string);
+    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
+    return parsed as EcwidInstanceJson;
+  } catch {
+    throw new EcwidConfigError([{ key, message: 'must hold a Cloud Elements instance JSON object' }]);
+  }
+}
+
+/**
+ * Builds module options from environment variables (`ECWID_STORE_ID`, `ECWID_TOKEN`, `ECWID_CLIENT_SECRET`, ...)
+ * and, when `ECWID_INSTANCE_FILE` or `ECWID_INSTANCE_JSON` is set, the Cloud Elements instance JSON.
+ * Configuration errors then name the variables.
+ */
+export function ecwidOptionsFromEnv(source: EcwidEnvSource = process.env): EcwidModuleOptions {
+  const read = reader(source);
+  const instance = readInstance(read) ?? {};
+  const options: EcwidModuleOptions = {
+    ...instance,
+    storeId: read(ECWID_ENV_VARIABLES.storeId),
+    token: read(ECWID_ENV_VARIABLES.token),
+    clientSecret: read(ECWID_ENV_VARIABLES.clientSecret),
+    apiBaseUrl: read(ECWID_ENV_VARIABLES.apiBaseUrl),
+    hydrate: read(ECWID_ENV_VARIABLES.hydrate) as unknown as boolean | undefined,
+    http: {
+      timeoutMs: read(ECWID_ENV_VARIABLES.timeoutMs) as unknown as number | undefined,
+      maxRetries: read(ECWID_ENV_VARIABLES.maxRetries) as unknown as number | undefined,
+      requestsPerMinute: read(ECWID_ENV_VARIABLES.requestsPerMinute) as unknown as number | undefined,
+    },
+    webhooks: {
+      maxBodyBytes: read(ECWID_ENV_VARIABLES.maxBodyBytes) as unknown as number | undefined,
+    },
+  };
+  Object.defineProperty(options, ECWID_OPTION_KEYS, { value: { ...ECWID_ENV_VARIABLES }, enumerable: false });
+  return options;
+}
+
+/** Namespaced config for `ConfigModule.forFeature(ecwidConfig)`; inject `ecwidConfig.KEY` into forRootAsync. */
+export const ecwidConfig = registerAs('ecwid', () => ecwidOptionsFromEnv(process.env));

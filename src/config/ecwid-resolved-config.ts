@@ -1,0 +1,51 @@
+import type { EcwidDedupStore } from '../state/ecwid-dedup-store.interface';
+import type { EcwidSecret } from './ecwid-secret';
+
+/** `event.vendor.type`: both spellings of webhooks occur in Cloud Elements material. */
+export type EcwidEventVendorType = 'polling' | 'webhook';
+
+/** The options after validation at boot; code past that point trusts it. Secrets are wrapped. */
+export interface EcwidResolvedConfig {
+  storeId: number;
+  token?: EcwidSecret;
+  clientSecret?: EcwidSecret;
+  apiBaseUrl: string;
+  hydrate: boolean;
+  http: {
+    timeoutMs: number;
+    maxRetries: number;
+    retryBaseDelayMs: number;
+    retryMaxDelayMs: number;
+    requestsPerMinute: number;
+  };
+  webhooks: {
+    enabled: boolean;
+    path: string;
+    maxBodyBytes: number;
+    dedupTtlSeconds: number;
+    dedupMaxEntries: number;
+  };
+  /** Cloud Elements instance facts, kept for the notification and legacy API features. */
+  instance: {
+    elementKey: string;
+    name?: string;
+    tags: string[];
+    oauthApiKey?: string;
+    oauthCallbackUrl?: string;
+    /** Keys in `configuration` this module does not know; kept, and named once in the boot log. */
+    unrecognizedKeys: string[];
+  };
+  legacy: {
+    orderKey?: EcwidSecret;
+    productKey?: EcwidSecret;
+  };
+  events: {
+    notificationEnabled: boolean;
+    vendorType?: EcwidEventVendorType;
+    callbackUrl?: string;
+    signatureKey?: EcwidSecret;
+    pollerRefreshIntervalMinutes?: number;
+    pollerConfiguration?: Record<string, unknown>;
+  };
+  dedupStore?: EcwidDedupStore;
+}

@@ -1,0 +1,130 @@
+import axios, { AxiosInstance, isAxiosError } from 'axios';
+import { createHash } from 'node:crypto';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
+import { EcwidApiError, EcwidApiFailure, EcwidNotConfiguredError } from './ecwid-api.error';
+import { EcwidRateLimiter, EcwidRateLimiterRegistry } from './ecwid-rate-limiter';
+
+export type EcwidQueryValue = string | number | boolean | undefined;
+
+export interface EcwidRequest {
+  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Below the store root, e.g. `/orders`. */
+  path: string;
+  query?: Record<string, EcwidQueryValue>;
+  body?: unknown;
+}
+
+/** Only a connection that was never made is safe to retry for a call that is not idempotent. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
+const TRANSIENT = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_SOCKET_CONNECTION_TIMEOUT', ...NEVER_SENT]);
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function retryAfterSeconds(header: unknown): number | undefined {
+  if (typeof header !== 'string' || header === '') return undefined;
+  const seconds = Number(header);
+  if (Number.isFinite(seconds)) return Math.max(0, seconds);
+  const date = Date.parse(header);
+  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
+}
+
+/**
+ * The one place that talks HTTP to Ecwid: Bearer auth, timeouts, the per-token limiter,
+ * and capped exponential backoff with full jitter on 429, 5xx and network errors.
+ */
+export class EcwidHttpClient {
+  private readonly axios: AxiosInstance;
+  private readonly limiter: EcwidRateLimiter;
+  private readonly token?: string;
+
+  constructor(private readonly config: EcwidResolvedConfig) {
+    this.token = config.token?.reveal();
+    this.axios = axios.create({
+      baseURL: `${config.apiBaseUrl}/${config.storeId}`,
+      timeout: config.http.timeoutMs,
+      validateStatus: () => true,
+      httpAgent: new http.Agent({ keepAlive: true }),
+      httpsAgent: new https.Agent({ keepAlive: true }),
+      maxRedirects: 0,
+      headers: { Accept: 'application/json' },
+    });
+    const limiterKey = createHash('sha256').update(this.token ?? `store:${config.storeId}`).digest('hex');
+    this.limiter = EcwidRateLimiterRegistry.for(limiterKey, config.http.requestsPerMinute);
+  }
+
+  async request<T>(req: EcwidRequest): Promise<T> {
+    if (!this.token) {
+      throw new EcwidNotConfiguredError(
+        `Ecwid API ${req.method} ${req.path} needs a REST API v3 token (option "token", instance key "ecwid.api.token", env ECWID_TOKEN)`,
+      );
+    }
+    const idempotent = req.method !== 'POST';
+    const { maxRetries } = this.config.http;
+    for (let attempt = 1; ; attempt++) {
+      await this.limiter.acquire();
+      let failure: { kind: EcwidApiFailure; code?: string; status?: number; body?: unknown; retryAfter?: number };
+      try {
+        const res = await this.axios.request({
+          method: req.method,
+          url: req.path,
+          params: req.query,
+          data: req.body,
+          headers: {
+            Authorization: `Bearer ${this.token}`,
+            ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+          },
+        });
+        if (res.status >= 200 && res.status < 300) return res.data as T;
+        failure = { kind: 'http', status: res.status, body: res.data, retryAfter: retryAfterSeconds(res.headers['retry-after']) };
+      } catch (error) {
+        const code = isAxiosError(error) ? error.code : undefined;
+        const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
+        failure = { kind: timedOut ? 'timeout' : 'network', code: code ?? (error as Error).name };
+      }
+
+      const retryable =
+        failure.kind === 'http'
+          ? failure.status === 429 || (idempotent && failure.status! >= 500 && failure.status !== 501)
+          : idempotent ? TRANSIENT.has(failure.code ?? '') || failure.kind === 'timeout' : NEVER_SENT.has(failure.code ?? '');
+      if (failure.status === 429) {
+        const waitSeconds = failure.retryAfter ?? 1;
+        this.limiter.pause(Date.now() + waitSeconds * 1000);
+      }
+      if (!retryable || attempt > maxRetries) throw this.toError(req, failure, attempt);
+      if (failure.status !== 429) await sleep(this.backoff(attempt));
+    }
+  }
+
+  private backoff(attempt: number): number {
+    const { retryBaseDelayMs, retryMaxDelayMs } = this.config.http;
+    return Math.random() * Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** (attempt - 1));
+  }
+
+  private toError(
+    req: EcwidRequest,
+    failure: { kind: EcwidApiFailure; code?: string; status?: number; body?: unknown; retryAfter?: number },
+    attempts: number,
+  ): EcwidApiError {
+    const body = failure.body !== null && typeof failure.body === 'object' ? (failure.body as Record<string, unknown>) : {};
+    const message = typeof body.errorMessage === 'string' ? body.errorMessage : undefined;
+    return new EcwidApiError({
+      method: req.method,
+      path: req.path,
+      failure: failure.kind,
+      status: failure.status,
+      errorCode: typeof body.errorCode === 'string' ? body.errorCode : undefined,
+      errorMessage: failure.kind === 'http' ? this.redact(message) : failure.code,
+      retryAfterSeconds: failure.retryAfter,
+      attempts,
+    });
+  }
+
+  /** Ecwid has no reason to echo the token, but an error message is no place to trust that. */
+  private redact(text?: string): string | undefined {
+    return text && this.token ? text.split(this.token).join('[redacted]') : text;
+  }
+}

@@ -1,0 +1,59 @@
+/**
+ * Keeps one token under N requests in any rolling window: a ring of the last N start times.
+ * A request may start once the oldest of those is a full window old, which never exceeds the limit
+ * and still allows the whole ceiling to be used.
+ */
+export class EcwidRateLimiter {
+  private readonly starts: number[];
+  private next = 0;
+  private pausedUntil = 0;
+  private queue: Promise<void> = Promise.resolve();
+
+  constructor(
+    readonly limit: number,
+    readonly windowMs = 60_000,
+    private readonly now: () => number = Date.now,
+  ) {
+    this.starts = new Array<number>(limit).fill(-Infinity);
+  }
+
+  /** Resolves when the caller may send; callers are served first come, first served. */
+  acquire(): Promise<void> {
+    const turn = this.queue.then(() => this.waitForSlot());
+    this.queue = turn;
+    return turn;
+  }
+
+  /** After a 429, nobody on this token sends until `untilMs`. */
+  pause(untilMs: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, untilMs);
+  }
+
+  private async waitForSlot(): Promise<void> {
+    for (;;) {
+      const now = this.now();
+      const freeAt = Math.max(this.starts[this.next] + this.windowMs, this.pausedUntil);
+      if (freeAt <= now) {
+        this.starts[this.next] = now;
+        this.next = (this.next + 1) % this.limit;
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, freeAt - now));
+    }
+  }
+}
+
+/** One limiter per token per process, so two modules (or the poller and the API) sharing a token share the budget. */
+export class EcwidRateLimiterRegistry {
+  private static readonly limiters = new Map<string, EcwidRateLimiter>();
+
+  static for(key: string, limit: number): EcwidRateLimiter {
+    const id = `${key}:${limit}`;
+    let limiter = this.limiters.get(id);
+    if (!limiter) {
+      limiter = new EcwidRateLimiter(limit);
+      this.limiters.set(id, limiter);
+    }
+    return limiter;
+  }
+}
