@@ -1,0 +1,98 @@
+import { DynamicModule, Logger, Module, Provider } from '@nestjs/common';
+import { EventEmitterModule } from '@nestjs/event-emitter';
+import { EcwidConfigError } from './config/ecwid-config.error';
+import { resolveEcwidConfig } from './config/ecwid-config.resolver';
+import { EcwidConfigService } from './config/ecwid-config.service';
+import type { EcwidModuleOptions } from './config/ecwid-options.interface';
+import type { EcwidResolvedConfig } from './config/ecwid-resolved-config';
+import {
+  ECWID_MODULE_OPTIONS,
+  EcwidConfigurableModule,
+  EcwidModuleAsyncOptions,
+  EcwidModuleExtras,
+} from './ecwid-module-definition';
+import { ECWID_DEDUP_STORE, ECWID_HTTP_CLIENT, ECWID_RESOLVED_CONFIG } from './ecwid.constants';
+import { EcwidEventDispatcher } from './events/ecwid-event.dispatcher';
+import { EcwidEventPipeline } from './events/ecwid-event.pipeline';
+import { EcwidHttpClient } from './orders/ecwid-http.client';
+import { EcwidOrdersService } from './orders/ecwid-orders.service';
+import { EcwidMemoryDedupStore } from './state/ecwid-memory-dedup.store';
+import { EcwidWebhookRoute, normalizeWebhookPath, toWebhookRoute } from './webhooks/ecwid-webhook-route';
+import { createEcwidWebhookController } from './webhooks/ecwid-webhook.controller';
+import { EcwidWebhookGuard } from './webhooks/ecwid-webhook.guard';
+import { EcwidWebhookReceiver } from './webhooks/ecwid-webhook.receiver';
+
+const ECWID_WEBHOOK_ROUTE = Symbol('ECWID_WEBHOOK_ROUTE');
+const logger = new Logger('EcwidModule');
+
+function resolveForRoute(options: EcwidModuleOptions, route: EcwidWebhookRoute): EcwidResolvedConfig {
+  const config = resolveEcwidConfig(options);
+  const requestedPath = options.webhooks?.path;
+  if (requestedPath !== undefined && normalizeWebhookPath(requestedPath) !== route.path) {
+    throw new EcwidConfigError([
+      {
+        key: 'webhooks.path',
+        message: 'with forRootAsync, give it as forRootAsync({ webhooks: { path } }): routes are fixed before the factory runs',
+      },
+    ]);
+  }
+  if (config.instance.unrecognizedKeys.length > 0) {
+    logger.warn(`Instance configuration keys not used by this module: ${config.instance.unrecognizedKeys.join(', ')}`);
+  }
+  return { ...config, webhooks: { ...config.webhooks, path: route.path, enabled: config.webhooks.enabled && route.enabled } };
+}
+
+/**
+ * The Ecwid element as a Nest module: configuration, the orders API client, and the webhook controller
+ * whose deliveries become `ecwid.*` events.
+ */
+@Module({})
+export class EcwidModule extends EcwidConfigurableModule {
+  static forRoot(options: EcwidModuleOptions & Pick<EcwidModuleExtras, 'isGlobal'>): DynamicModule {
+    return this.assemble(
+      { module: EcwidModule, providers: [{ provide: ECWID_MODULE_OPTIONS, useValue: options }] },
+      options.isGlobal,
+      toWebhookRoute(options.webhooks),
+    );
+  }
+
+  static forRootAsync(options: EcwidModuleAsyncOptions): DynamicModule {
+    return this.assemble(super.forRootAsync(options), options.isGlobal, toWebhookRoute(options.webhooks));
+  }
+
+  private static assemble(base: DynamicModule, isGlobal: boolean | undefined, route: EcwidWebhookRoute): DynamicModule {
+    const providers: Provider[] = [
+      { provide: ECWID_WEBHOOK_ROUTE, useValue: route },
+      {
+        provide: ECWID_RESOLVED_CONFIG,
+        useFactory: resolveForRoute,
+        inject: [ECWID_MODULE_OPTIONS, ECWID_WEBHOOK_ROUTE],
+      },
+      {
+        provide: ECWID_HTTP_CLIENT,
+        useFactory: (config: EcwidResolvedConfig) => new EcwidHttpClient(config),
+        inject: [ECWID_RESOLVED_CONFIG],
+      },
+      {
+        provide: ECWID_DEDUP_STORE,
+        useFactory: (config: EcwidResolvedConfig) =>
+          config.dedupStore ?? new EcwidMemoryDedupStore(config.webhooks.dedupMaxEntries),
+        inject: [ECWID_RESOLVED_CONFIG],
+      },
+      EcwidConfigService,
+      EcwidOrdersService,
+      EcwidEventDispatcher,
+      EcwidEventPipeline,
+      EcwidWebhookReceiver,
+      EcwidWebhookGuard,
+    ];
+    return {
+      ...base,
+      global: isGlobal ?? false,
+      imports: [...(base.imports ?? []), EventEmitterModule.forRoot()],
+      controllers: route.enabled ? [createEcwidWebhookController(route)] : [],
+      providers: [...(base.providers ?? []), ...providers],
+      exports: [EcwidConfigService, EcwidOrdersService, EcwidEventPipeline],
+    };
+  }
+}

@@ -1,0 +1,37 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { ModuleRef } from '@nestjs/core';
+import { EventEmitter2 } from '@nestjs/event-emitter';
+import type { EcwidEvent } from './ecwid-events';
+import { EcwidListenerError } from './ecwid-event.errors';
+
+/**
+ * Emits events through the host's EventEmitter2. The module imports `EventEmitterModule.forRoot()` so events
+ * flow in apps that never set one up; when the host configured its own (wildcards, say), that one is used.
+ */
+@Injectable()
+export class EcwidEventDispatcher implements OnModuleInit {
+  private emitter: EventEmitter2;
+
+  constructor(
+    private readonly moduleRef: ModuleRef,
+    private readonly local: EventEmitter2,
+  ) {
+    this.emitter = local;
+  }
+
+  onModuleInit(): void {
+    const emitters = new Set(this.moduleRef.get(EventEmitter2, { strict: false, each: true }));
+    this.emitter = [...emitters].find((emitter) => emitter !== this.local) ?? this.local;
+  }
+
+  /** Emits in order and stops at the first listener failure, which is rethrown as EcwidListenerError. */
+  async dispatch(events: EcwidEvent[]): Promise<void> {
+    for (const event of events) {
+      try {
+        await this.emitter.emitAsync(event.name, event);
+      } catch (error) {
+        throw new EcwidListenerError(event.name, event.eventId, error);
+      }
+    }
+  }
+}

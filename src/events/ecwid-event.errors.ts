@@ -1,0 +1,25 @@
+/** A listener of the event threw or rejected; the event is not recorded as handled, so the sender's retry brings it back. */
+export class EcwidListenerError extends Error {
+  override readonly name = 'EcwidListenerError';
+
+  constructor(
+    readonly eventName: string,
+    readonly eventId: string,
+    override readonly cause: unknown,
+  ) {
+    super(`A listener of ${eventName} (eventId ${eventId}) failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+/** `hydrate: true` could not read the order; the event is not emitted, so the sender retries. */
+export class EcwidHydrationError extends Error {
+  override readonly name = 'EcwidHydrationError';
+
+  constructor(
+    readonly orderId: string,
+    readonly eventId: string,
+    override readonly cause: unknown,
+  ) {
+    super(`Could not read order ${orderId} for event ${eventId}: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}

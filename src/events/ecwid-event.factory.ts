@@ -1,0 +1,71 @@
+import {
+  EcwidDataOrigin,
+  EcwidEvent,
+  EcwidEventSource,
+  EcwidOrderEvent,
+  EcwidOrderFulfillmentStatusChangedEvent,
+  EcwidOrderPaidEvent,
+  EcwidOrderPaymentStatusChangedEvent,
+  EcwidUnfinishedOrderEvent,
+} from './ecwid-events';
+import { EcwidEvents } from './ecwid-event-names';
+
+/** The normalized facts of one change, whatever source saw it. */
+export interface EcwidEventFacts {
+  eventId: string;
+  eventType: string;
+  storeId: number;
+  entityId: number | string;
+  /** UNIX seconds. */
+  eventCreated: number;
+  data?: Record<string, unknown>;
+}
+
+/** One envelope for every source: the class follows the event type's group. */
+export function createEcwidEvent(facts: EcwidEventFacts, source: EcwidEventSource, dataOrigin: EcwidDataOrigin): EcwidEvent {
+  const init = {
+    eventId: facts.eventId,
+    eventType: facts.eventType,
+    storeId: facts.storeId,
+    entityId: facts.entityId,
+    occurredAt: new Date(facts.eventCreated * 1000),
+    source,
+    data: facts.data ?? {},
+    dataOrigin,
+  };
+  const group = facts.eventType.slice(0, facts.eventType.indexOf('.'));
+  if (group === 'order') return new EcwidOrderEvent(init);
+  if (group === 'unfinished_order') return new EcwidUnfinishedOrderEvent(init);
+  return new EcwidEvent(init);
+}
+
+/** The events implied by an order change's statuses, emitted after the change itself. */
+export function deriveEcwidEvents(event: EcwidEvent): EcwidEvent[] {
+  if (!(event instanceof EcwidOrderEvent) || event.eventType === 'order.deleted') return [];
+  const init = {
+    eventId: event.eventId,
+    eventType: event.eventType,
+    storeId: event.storeId,
+    entityId: event.entityId,
+    occurredAt: event.occurredAt,
+    source: event.source,
+    data: event.data,
+    dataOrigin: event.dataOrigin,
+    order: event.order,
+  };
+  const { oldPaymentStatus, newPaymentStatus, oldFulfillmentStatus, newFulfillmentStatus } = event;
+  const updated = event.eventType === 'order.updated';
+  const derived: EcwidEvent[] = [];
+  if (newPaymentStatus === 'PAID' && (!updated || oldPaymentStatus !== 'PAID')) {
+    derived.push(new EcwidOrderPaidEvent({ ...init, name: EcwidEvents.ORDER_PAID }));
+  }
+  if (updated && newPaymentStatus !== undefined && oldPaymentStatus !== newPaymentStatus) {
+    derived.push(new EcwidOrderPaymentStatusChangedEvent({ ...init, name: EcwidEvents.ORDER_PAYMENT_STATUS_CHANGED }));
+  }
+  if (updated && newFulfillmentStatus !== undefined && oldFulfillmentStatus !== newFulfillmentStatus) {
+    derived.push(
+      new EcwidOrderFulfillmentStatusChangedEvent({ ...init, name: EcwidEvents.ORDER_FULFILLMENT_STATUS_CHANGED }),
+    );
+  }
+  return derived;
+}

@@ -1,0 +1,62 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
+import { ECWID_DEDUP_STORE, ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
+import { EcwidOrdersService } from '../orders/ecwid-orders.service';
+import type { EcwidDedupStore } from '../state/ecwid-dedup-store.interface';
+import { EcwidEventDispatcher } from './ecwid-event.dispatcher';
+import { EcwidHydrationError, EcwidListenerError } from './ecwid-event.errors';
+import { deriveEcwidEvents } from './ecwid-event.factory';
+import { EcwidEvent, EcwidOrderEvent } from './ecwid-events';
+
+export type EcwidPipelineOutcome = 'emitted' | 'duplicate';
+
+/**
+ * The one path every source feeds: dedup by event id, optional hydration, dispatch.
+ * An id is recorded as handled only after every listener succeeded, so a failure leaves it to be redelivered.
+ */
+@Injectable()
+export class EcwidEventPipeline {
+  private readonly logger = new Logger('EcwidEvents');
+
+  constructor(
+    @Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig,
+    @Inject(ECWID_DEDUP_STORE) private readonly dedup: EcwidDedupStore,
+    private readonly orders: EcwidOrdersService,
+    private readonly dispatcher: EcwidEventDispatcher,
+  ) {}
+
+  async process(event: EcwidEvent): Promise<EcwidPipelineOutcome> {
+    const key = `${event.storeId}:${event.eventId}`;
+    const ttl = this.config.webhooks.dedupTtlSeconds;
+    if ((await this.dedup.claim(key, ttl)) !== 'claimed') return 'duplicate';
+    try {
+      if (this.config.hydrate) await this.hydrate(event);
+      await this.dispatcher.dispatch([event, ...deriveEcwidEvents(event)]);
+    } catch (error) {
+      await this.dedup.release(key);
+      this.logFailure(event, error);
+      throw error;
+    }
+    await this.dedup.complete(key, ttl);
+    return 'emitted';
+  }
+
+  private async hydrate(event: EcwidEvent): Promise<void> {
+    if (!(event instanceof EcwidOrderEvent) || event.eventType === 'order.deleted') return;
+    try {
+      event.order = await this.orders.get(event.orderId);
+    } catch (error) {
+      throw new EcwidHydrationError(event.orderId, event.eventId, error);
+    }
+  }
+
+  private logFailure(event: EcwidEvent, error: unknown): void {
+    const order = event instanceof EcwidOrderEvent ? ` order ${event.orderId}` : '';
+    if (error instanceof EcwidListenerError) {
+      const stack = error.cause instanceof Error ? error.cause.stack : undefined;
+      this.logger.error(`${error.message};${order} left for redelivery`, stack);
+    } else if (error instanceof Error) {
+      this.logger.warn(`${event.name} ${event.eventId}${order} not emitted: ${error.message}`);
+    }
+  }
+}

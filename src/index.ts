@@ -1,0 +1,55 @@
+export { EcwidModule } from './ecwid.module';
+export type { EcwidModuleAsyncOptions, EcwidModuleExtras } from './ecwid-module-definition';
+
+export { EcwidConfigService } from './config/ecwid-config.service';
+export { EcwidConfigError } from './config/ecwid-config.error';
+export type { EcwidConfigProblem } from './config/ecwid-config.error';
+export type { EcwidModuleOptions, EcwidInstanceJson, EcwidHttpOptions, EcwidWebhookOptions } from './config/ecwid-options.interface';
+export type { EcwidResolvedConfig, EcwidEventVendorType } from './config/ecwid-resolved-config';
+export { EcwidSecret } from './config/ecwid-secret';
+export { resolveEcwidConfig, ECWID_OPTION_KEYS } from './config/ecwid-config.resolver';
+export {
+  ecwidOptionsFromEnv,
+  ecwidConfig,
+  ECWID_ENV_VARIABLES,
+  ECWID_INSTANCE_FILE,
+  ECWID_INSTANCE_JSON,
+} from './config/ecwid-env';
+export type { EcwidEnvSource } from './config/ecwid-env';
+
+export { EcwidOrdersService } from './orders/ecwid-orders.service';
+export { EcwidApiError, EcwidNotConfiguredError } from './orders/ecwid-api.error';
+export type { EcwidApiErrorDetails, EcwidApiFailure } from './orders/ecwid-api.error';
+export * from './orders/ecwid-order.model';
+
+export { OnEcwidEvent } from './events/on-ecwid-event.decorator';
+export { EcwidEvents, ecwidEventName } from './events/ecwid-event-names';
+export type { EcwidEventName, EcwidEventType, EcwidKnownEventType, EcwidDerivedEventType } from './events/ecwid-event-names';
+export {
+  EcwidEvent,
+  EcwidOrderEvent,
+  EcwidOrderPaidEvent,
+  EcwidOrderPaymentStatusChangedEvent,
+  EcwidOrderFulfillmentStatusChangedEvent,
+  EcwidUnfinishedOrderEvent,
+} from './events/ecwid-events';
+export type {
+  EcwidDataOrigin,
+  EcwidEventInit,
+  EcwidEventSource,
+  EcwidOrderEventData,
+  EcwidUnfinishedOrderEventData,
+} from './events/ecwid-events';
+export { EcwidEventPipeline } from './events/ecwid-event.pipeline';
+export type { EcwidPipelineOutcome } from './events/ecwid-event.pipeline';
+export { EcwidListenerError, EcwidHydrationError } from './events/ecwid-event.errors';
+
+export type { EcwidDedupStore, EcwidDedupClaim } from './state/ecwid-dedup-store.interface';
+export { EcwidMemoryDedupStore } from './state/ecwid-memory-dedup.store';
+
+export type { EcwidWebhookPayload } from './webhooks/ecwid-webhook.payload';
+export { ECWID_WEBHOOK_SIGNATURE_HEADER } from './webhooks/ecwid-webhook.payload';
+export { computeEcwidWebhookSignature, verifyEcwidWebhookSignature } from './webhooks/ecwid-webhook.signature';
+export { ECWID_WEBHOOK_ROUTE_METADATA } from './webhooks/ecwid-webhook-route';
+export type { EcwidWebhookRouteOptions } from './webhooks/ecwid-webhook-route';
+export type { EcwidWebhookOutcome } from './webhooks/ecwid-webhook.receiver';

@@ -1,0 +1,48 @@
+import {
+  Controller,
+  HttpCode,
+  InternalServerErrorException,
+  Post,
+  Req,
+  ServiceUnavailableException,
+  SetMetadata,
+  Type,
+  UseGuards,
+} from '@nestjs/common';
+import { EcwidHydrationError, EcwidListenerError } from '../events/ecwid-event.errors';
+import { ECWID_WEBHOOK_ROUTE_METADATA, EcwidWebhookRoute } from './ecwid-webhook-route';
+import { ECWID_WEBHOOK_PAYLOAD, EcwidWebhookGuard, EcwidWebhookRequest } from './ecwid-webhook.guard';
+import { EcwidWebhookOutcome, EcwidWebhookReceiver } from './ecwid-webhook.receiver';
+
+/**
+ * A controller class of its own per module instance: writing the path onto one shared class would let the
+ * last module win, and two stores in one app need two paths.
+ */
+export function createEcwidWebhookController(route: EcwidWebhookRoute): Type<unknown> {
+  @Controller(route.path)
+  @UseGuards(EcwidWebhookGuard)
+  @SetMetadata(ECWID_WEBHOOK_ROUTE_METADATA, true)
+  class EcwidWebhookController {
+    constructor(private readonly receiver: EcwidWebhookReceiver) {}
+
+    /** Ecwid counts 200 as delivered and retries anything else; so does the answer here. */
+    @Post()
+    @HttpCode(200)
+    @SetMetadata(ECWID_WEBHOOK_ROUTE_METADATA, true)
+    async receive(@Req() req: EcwidWebhookRequest): Promise<{ outcome: EcwidWebhookOutcome }> {
+      try {
+        return { outcome: await this.receiver.receive(req[ECWID_WEBHOOK_PAYLOAD]!) };
+      } catch (error) {
+        if (error instanceof EcwidHydrationError) {
+          throw new ServiceUnavailableException('Could not read the order from Ecwid; retry later');
+        }
+        if (error instanceof EcwidListenerError) {
+          throw new InternalServerErrorException('A listener failed; the event was not recorded and will be accepted again');
+        }
+        throw error;
+      }
+    }
+  }
+  for (const decorate of route.decorators) decorate(EcwidWebhookController);
+  return EcwidWebhookController;
+}

@@ -1,0 +1,67 @@
+import {
+  BadRequestException,
+  CanActivate,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  NotFoundException,
+  PayloadTooLargeException,
+  UnauthorizedException,
+} from '@nestjs/common';
+import type { IncomingMessage } from 'node:http';
+import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
+import { ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
+import { readJsonBody } from './ecwid-webhook-body';
+import { EcwidWebhookPayloadError, parseEcwidWebhookPayload } from './ecwid-webhook.parser';
+import { ECWID_WEBHOOK_SIGNATURE_HEADER, EcwidWebhookPayload } from './ecwid-webhook.payload';
+import { verifyEcwidWebhookSignature } from './ecwid-webhook.signature';
+
+export const ECWID_WEBHOOK_PAYLOAD = Symbol('ecwid.webhook.payload');
+
+/** What both adapters' request objects have in common here. */
+export interface EcwidWebhookRequest {
+  headers: IncomingMessage['headers'];
+  body?: unknown;
+  raw?: IncomingMessage;
+  [ECWID_WEBHOOK_PAYLOAD]?: EcwidWebhookPayload;
+}
+
+/**
+ * Admits a delivery only when it is small enough (413), signed (401), well formed (400) and the signature
+ * matches (401). The checked payload is left on the request for the controller.
+ */
+@Injectable()
+export class EcwidWebhookGuard implements CanActivate {
+  constructor(@Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const { enabled, maxBodyBytes } = this.config.webhooks;
+    const clientSecret = this.config.clientSecret;
+    if (!enabled || !clientSecret) throw new NotFoundException();
+    const req = context.switchToHttp().getRequest<EcwidWebhookRequest>();
+
+    const declaredLength = Number(req.headers['content-length']);
+    if (declaredLength > maxBodyBytes) throw new PayloadTooLargeException(`Ecwid webhook body is over ${maxBodyBytes} bytes`);
+    const signature = req.headers[ECWID_WEBHOOK_SIGNATURE_HEADER];
+    if (typeof signature !== 'string' || signature === '') {
+      throw new UnauthorizedException('Missing X-Ecwid-Webhook-Signature header');
+    }
+
+    const body = req.body === undefined ? await readJsonBody(req.raw ?? (req as unknown as IncomingMessage), maxBodyBytes) : req.body;
+    if (!(declaredLength >= 0) && Buffer.byteLength(JSON.stringify(body) ?? '') > maxBodyBytes) {
+      throw new PayloadTooLargeException(`Ecwid webhook body is over ${maxBodyBytes} bytes`);
+    }
+    let payload: EcwidWebhookPayload;
+    try {
+      payload = parseEcwidWebhookPayload(body);
+    } catch (error) {
+      if (error instanceof EcwidWebhookPayloadError) throw new BadRequestException(error.problems);
+      throw error;
+    }
+    if (!verifyEcwidWebhookSignature(signature, payload.eventCreated, payload.eventId, clientSecret.reveal())) {
+      throw new UnauthorizedException('Invalid X-Ecwid-Webhook-Signature');
+    }
+    req[ECWID_WEBHOOK_PAYLOAD] = payload;
+    return true;
+  }
+}

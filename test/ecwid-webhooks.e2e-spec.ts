@@ -1,0 +1,256 @@
+import { CanActivate, Controller, ExecutionContext, Injectable, Module, Post, SetMetadata } from '@nestjs/common';
+import { APP_GUARD, Reflector } from '@nestjs/core';
+import {
+  EcwidConfigService,
+  EcwidModule,
+  EcwidOrderEvent,
+  EcwidOrderFulfillmentStatusChangedEvent,
+  EcwidOrderPaidEvent,
+  EcwidOrderPaymentStatusChangedEvent,
+  EcwidUnfinishedOrderEvent,
+} from 'nestjs-ecwid';
+import { ADAPTERS, startApp, TestApp } from './support/apps';
+import { EventRecorder, PlainFailingListener } from './support/recorder';
+import { CLIENT_SECRET, deliver, orderWebhook, signatureOf, STORE_ID } from './support/webhooks';
+
+describe.each(ADAPTERS)('webhook receiver on %s', (adapter) => {
+  let t: TestApp;
+  let recorder: EventRecorder;
+  let plain: PlainFailingListener;
+
+  beforeAll(async () => {
+    t = await startApp(adapter, {
+      imports: [EcwidModule.forRoot({ storeId: STORE_ID, clientSecret: CLIENT_SECRET })],
+      providers: [EventRecorder, PlainFailingListener],
+    });
+    recorder = t.app.get(EventRecorder);
+    plain = t.app.get(PlainFailingListener);
+  });
+  afterAll(() => t.close());
+  beforeEach(() => {
+    recorder.events.length = 0;
+    recorder.failures = 0;
+  });
+
+  it('answers exactly 200 to a valid delivery and emits a typed order event', async () => {
+    const payload = orderWebhook('order.created', { newPaymentStatus: 'AWAITING_PAYMENT', newFulfillmentStatus: 'AWAITING_PROCESSING' });
+    const res = await deliver(t.url, payload);
+    expect(res).toEqual({ status: 200, body: { outcome: 'emitted' } });
+    expect(recorder.names).toEqual(['ecwid.order.created']);
+    const event = recorder.events[0] as EcwidOrderEvent;
+    expect(event).toBeInstanceOf(EcwidOrderEvent);
+    expect(event).toMatchObject({
+      eventId: payload.eventId,
+      eventType: 'order.created',
+      storeId: STORE_ID,
+      orderId: (payload.data as { orderId: string }).orderId,
+      internalId: payload.entityId,
+      source: 'webhook',
+      dataOrigin: 'notification',
+      newPaymentStatus: 'AWAITING_PAYMENT',
+    });
+    expect(event.occurredAt).toEqual(new Date(payload.eventCreated * 1000));
+    expect(event.order).toBeUndefined();
+  });
+
+  it('derives paid and status-change events from an update', async () => {
+    const payload = orderWebhook('order.updated', {
+      oldPaymentStatus: 'AWAITING_PAYMENT',
+      newPaymentStatus: 'PAID',
+      oldFulfillmentStatus: 'PROCESSING',
+      newFulfillmentStatus: 'SHIPPED',
+    });
+    expect((await deliver(t.url, payload)).status).toBe(200);
+    expect(recorder.names).toEqual([
+      'ecwid.order.updated',
+      'ecwid.order.paid',
+      'ecwid.order.payment_status_changed',
+      'ecwid.order.fulfillment_status_changed',
+    ]);
+    expect(recorder.events[1]).toBeInstanceOf(EcwidOrderPaidEvent);
+    const payment = recorder.events[2] as EcwidOrderPaymentStatusChangedEvent;
+    expect([payment.from, payment.to]).toEqual(['AWAITING_PAYMENT', 'PAID']);
+    const fulfillment = recorder.events[3] as EcwidOrderFulfillmentStatusChangedEvent;
+    expect([fulfillment.from, fulfillment.to]).toEqual(['PROCESSING', 'SHIPPED']);
+    expect(new Set(recorder.events.map((e) => e.eventId))).toEqual(new Set([payload.eventId]));
+  });
+
+  it('emits order.paid for an order created as paid, and no change events for an unchanged update', async () => {
+    await deliver(t.url, orderWebhook('order.created', { newPaymentStatus: 'PAID', newFulfillmentStatus: 'AWAITING_PROCESSING' }));
+    await deliver(
+      t.url,
+      orderWebhook('order.updated', {
+        oldPaymentStatus: 'PAID',
+        newPaymentStatus: 'PAID',
+        oldFulfillmentStatus: 'SHIPPED',
+        newFulfillmentStatus: 'SHIPPED',
+      }),
+    );
+    expect(recorder.names).toEqual(['ecwid.order.created', 'ecwid.order.paid', 'ecwid.order.updated']);
+  });
+
+  it('emits every event group under ecwid.<eventType>', async () => {
+    const types = ['unfinished_order.created', 'product.updated', 'customer.created', 'category.deleted', 'application.installed', 'profile.updated', 'review.created'];
+    for (const eventType of types) {
+      const res = await deliver(t.url, orderWebhook(eventType, { cartId: 'C1' }, { entityId: 77 }));
+      expect(res.status).toBe(200);
+    }
+    expect(recorder.names).toEqual(types.map((type) => `ecwid.${type}`));
+    expect(recorder.events[0]).toBeInstanceOf(EcwidUnfinishedOrderEvent);
+    expect((recorder.events[0] as EcwidUnfinishedOrderEvent).cartId).toBe('C1');
+  });
+
+  it('rejects a missing signature with 401 and emits nothing', async () => {
+    const res = await deliver(t.url, orderWebhook('order.created'), { signature: null });
+    expect(res.status).toBe(401);
+    expect(recorder.events).toHaveLength(0);
+  });
+
+  it('rejects a wrong signature with 401 and emits nothing', async () => {
+    const payload = orderWebhook('order.created');
+    for (const signature of [signatureOf(payload, 'another_secret'), 'short', signatureOf({ ...payload, eventCreated: payload.eventCreated + 1 })]) {
+      expect((await deliver(t.url, payload, { signature })).status).toBe(401);
+    }
+    expect(recorder.events).toHaveLength(0);
+  });
+
+  it('answers 400 to a body that is not JSON or lacks required fields', async () => {
+    const payload = orderWebhook('order.created');
+    expect((await deliver(t.url, payload, { body: '{"eventId": ' })).status).toBe(400);
+    for (const field of ['eventId', 'eventType', 'eventCreated', 'storeId']) {
+      const broken: Record<string, unknown> = { ...payload };
+      delete broken[field];
+      const res = await deliver(t.url, broken, { signature: signatureOf(payload) });
+      expect(res.status).toBe(400);
+      expect(JSON.stringify(res.body)).toContain(field);
+    }
+    expect((await deliver(t.url, { ...payload, eventType: 'order.*' })).status).toBe(400);
+    expect(recorder.events).toHaveLength(0);
+  });
+
+  it('answers 413 to a body over the limit', async () => {
+    const payload = orderWebhook('order.created', { padding: 'x'.repeat(70 * 1024) });
+    expect((await deliver(t.url, payload)).status).toBe(413);
+    expect(recorder.events).toHaveLength(0);
+  });
+
+  it('acknowledges a duplicate with 200 and does not emit it again', async () => {
+    const payload = orderWebhook('order.deleted');
+    const first = await deliver(t.url, payload);
+    const second = await deliver(t.url, payload);
+    expect([first.body, second.body]).toEqual([{ outcome: 'emitted' }, { outcome: 'duplicate' }]);
+    expect(second.status).toBe(200);
+    expect(recorder.names).toEqual(['ecwid.order.deleted']);
+  });
+
+  it('ignores an event for another store with 200', async () => {
+    const res = await deliver(t.url, orderWebhook('order.created', {}, { storeId: 999 }));
+    expect(res).toEqual({ status: 200, body: { outcome: 'ignored' } });
+    expect(recorder.events).toHaveLength(0);
+  });
+
+  it('answers 500 when an @OnEcwidEvent handler throws, and handles the redelivery', async () => {
+    const payload = orderWebhook('order.created');
+    recorder.failures = 1;
+    expect((await deliver(t.url, payload)).status).toBe(500);
+    expect(recorder.events).toHaveLength(0);
+    expect(await deliver(t.url, payload)).toEqual({ status: 200, body: { outcome: 'emitted' } });
+    expect(recorder.names).toEqual(['ecwid.order.created']);
+  });
+
+  it('answers 200 when a plain @OnEvent handler throws: Nest suppresses its error', async () => {
+    const before = plain.calls;
+    expect((await deliver(t.url, orderWebhook('order.deleted'))).status).toBe(200);
+    expect(plain.calls).toBe(before + 1);
+  });
+
+  it('does not serve GET on the webhook path', async () => {
+    const res = await fetch(`${t.url}/ecwid/webhooks`);
+    expect(res.status).toBe(404);
+  });
+});
+
+describe.each(ADAPTERS)('webhook routing on %s', (adapter) => {
+  it('serves below the global prefix and reports the route to register with Ecwid', async () => {
+    const t = await startApp(
+      adapter,
+      { imports: [EcwidModule.forRoot({ storeId: STORE_ID, clientSecret: CLIENT_SECRET, webhooks: { path: '/hooks/ecwid/' } })], providers: [EventRecorder] },
+      (app) => app.setGlobalPrefix('api'),
+    );
+    try {
+      expect(t.app.get(EcwidConfigService).webhookRoute()).toBe('/api/hooks/ecwid');
+      expect((await deliver(t.url, orderWebhook('order.created'), { path: 'api/hooks/ecwid' })).status).toBe(200);
+      expect((await deliver(t.url, orderWebhook('order.created'), { path: 'ecwid/webhooks' })).status).toBe(404);
+      expect(t.app.get(EventRecorder).names).toEqual(['ecwid.order.created']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('lets two module instances serve two stores on two paths', async () => {
+    @Module({ imports: [EcwidModule.forRoot({ storeId: 1, clientSecret: 'secret-one', webhooks: { path: 'one' } })] })
+    class StoreOne {}
+    @Module({ imports: [EcwidModule.forRoot({ storeId: 2, clientSecret: 'secret-two', webhooks: { path: 'two' } })] })
+    class StoreTwo {}
+    const t = await startApp(adapter, { imports: [StoreOne, StoreTwo], providers: [EventRecorder] });
+    try {
+      const one = orderWebhook('order.created', {}, { storeId: 1 });
+      const two = orderWebhook('order.created', {}, { storeId: 2 });
+      expect((await deliver(t.url, one, { path: 'one', signature: signatureOf(one, 'secret-one') })).status).toBe(200);
+      expect((await deliver(t.url, two, { path: 'two', signature: signatureOf(two, 'secret-two') })).status).toBe(200);
+      expect((await deliver(t.url, two, { path: 'one', signature: signatureOf(two, 'secret-two') })).status).toBe(401);
+      expect(t.app.get(EventRecorder).events.map((e) => e.storeId)).toEqual([1, 2]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('registers no route when webhooks are disabled', async () => {
+    const t = await startApp(adapter, {
+      imports: [EcwidModule.forRoot({ storeId: STORE_ID, clientSecret: CLIENT_SECRET, webhooks: { enabled: false } })],
+    });
+    try {
+      expect((await deliver(t.url, orderWebhook('order.created'))).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('answers 404 when no client secret is configured, since nothing could be verified', async () => {
+    const t = await startApp(adapter, { imports: [EcwidModule.forRoot({ storeId: STORE_ID, token: 'secret_x' })] });
+    try {
+      expect((await deliver(t.url, orderWebhook('order.created'))).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('applies the decorators option to the controller, so a global guard can let the route through', async () => {
+    const PUBLIC = 'test:public';
+    @Injectable()
+    class DenyUnlessPublic implements CanActivate {
+      constructor(private readonly reflector: Reflector) {}
+      canActivate(context: ExecutionContext): boolean {
+        return this.reflector.getAllAndOverride<boolean>(PUBLIC, [context.getHandler(), context.getClass()]) === true;
+      }
+    }
+    @Controller('other')
+    class OtherController {
+      @Post()
+      post(): string {
+        return 'ok';
+      }
+    }
+    const t = await startApp(adapter, {
+      imports: [EcwidModule.forRoot({ storeId: STORE_ID, clientSecret: CLIENT_SECRET, webhooks: { decorators: [SetMetadata(PUBLIC, true)] } })],
+      controllers: [OtherController],
+      providers: [EventRecorder, { provide: APP_GUARD, useClass: DenyUnlessPublic }],
+    });
+    try {
+      expect((await fetch(`${t.url}/other`, { method: 'POST' })).status).toBe(403);
+      expect((await deliver(t.url, orderWebhook('order.created'))).status).toBe(200);
+    } finally {
+      await t.close();
+    }
+  });
+});
