@@ -119,6 +119,7 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
 
   const schema = new EcwidConfigSchema();
   const keyOf = new Map<EcwidConfigField, string>();
+  const reported = new Set<EcwidConfigField>();
   for (const spec of FIELDS) {
     const canonicalKey = spec.path?.join('.');
     const fromCanonical = spec.path ? coerce(pick(options, spec.path), spec.coerce) : new Coerced(undefined);
@@ -130,6 +131,7 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
 
     if (fromCanonical.invalidJson || fromInstance.invalidJson) {
       problems.push({ key, message: 'must be valid JSON' });
+      reported.add(spec.field);
       continue;
     }
     if (fromCanonical.value !== undefined && fromInstance.value !== undefined && !same(fromCanonical.value, fromInstance.value)) {
@@ -137,6 +139,7 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
         key: declaredKeys[spec.field] ?? canonicalKey ?? spec.field,
         message: `disagrees with ${spec.instanceKey}; give one of them`,
       });
+      reported.add(spec.field);
       continue;
     }
     const value = fromCanonical.value ?? fromInstance.value;
@@ -148,6 +151,7 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
 
   for (const error of validateSync(schema, { forbidUnknownValues: false })) {
     const field = error.property as EcwidConfigField;
+    if (reported.has(field)) continue;
     const message = Object.values(error.constraints ?? {})[0];
     if (field === 'storeId' && schema.storeId === undefined) {
       problems.push({ key: keyName(field), message: 'is required' });

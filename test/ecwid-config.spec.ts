@@ -1,0 +1,238 @@
+import { inspect } from 'node:util';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Test } from '@nestjs/testing';
+import { ConfigModule, ConfigService } from '@nestjs/config';
+import {
+  EcwidConfigError,
+  EcwidConfigService,
+  EcwidModule,
+  ecwidConfig,
+  ecwidOptionsFromEnv,
+  EcwidModuleOptions,
+  resolveEcwidConfig,
+} from 'nestjs-ecwid';
+import seedInstance from './fixtures/seed-instance.json';
+
+const SECRETS = ['secret_token_value_123', 'client_secret_value_456', 'seed_order_api_key_value', 'seed_product_api_key_value', 'sig_key_789'];
+
+function problemsOf(options: EcwidModuleOptions): Array<{ key: string; message: string }> {
+  try {
+    resolveEcwidConfig(options);
+  } catch (error) {
+    expect(error).toBeInstanceOf(EcwidConfigError);
+    return (error as EcwidConfigError).problems;
+  }
+  throw new Error('expected an EcwidConfigError');
+}
+
+describe('configuration', () => {
+  it('resolves canonical options with defaults', () => {
+    const config = resolveEcwidConfig({ storeId: 1003, token: 'secret_token_value_123', clientSecret: 'client_secret_value_456' });
+    expect(config).toMatchObject({
+      storeId: 1003,
+      apiBaseUrl: 'https://app.ecwid.com/api/v3',
+      hydrate: false,
+      http: { timeoutMs: 15000, maxRetries: 4, requestsPerMinute: 600 },
+      webhooks: { enabled: true, path: 'ecwid/webhooks', maxBodyBytes: 65536, dedupTtlSeconds: 172800 },
+      events: { notificationEnabled: false },
+    });
+    expect(config.token?.reveal()).toBe('secret_token_value_123');
+  });
+
+  it('accepts the Cloud Elements instance JSON verbatim and keeps the keys it does not act on yet', () => {
+    const config = resolveEcwidConfig(seedInstance);
+    expect(config.storeId).toBe(1003);
+    expect(config.legacy.orderKey?.reveal()).toBe('seed_order_api_key_value');
+    expect(config.legacy.productKey?.reveal()).toBe('seed_product_api_key_value');
+    expect(config.events).toMatchObject({
+      notificationEnabled: true,
+      callbackUrl: 'https://integrations.example.com/ecwid/events',
+    });
+    expect(config.instance).toMatchObject({ elementKey: 'ecwid', name: 'ecwid-store-1003', tags: ['ecwid', 'orders'], unrecognizedKeys: [] });
+    expect(config.webhooks.enabled).toBe(false);
+  });
+
+  it('maps the extension keys and the event keys of the instance JSON', () => {
+    const config = resolveEcwidConfig({
+      configuration: {
+        'ecwid.store.id': 42,
+        'ecwid.api.token': 'secret_token_value_123',
+        'oauth.api.secret': 'client_secret_value_456',
+        'ecwid.api.base.url': 'http://127.0.0.1:9999/api/v3/',
+        'event.vendor.type': 'webhooks',
+        'event.notification.signature.key': 'sig_key_789',
+        'event.poller.refresh_interval': '0.5',
+        'event.poller.configuration': '{"orders":{"url":"/orders","idField":"id","pageSize":100}}',
+        'pagination.type': 'offset',
+      },
+    });
+    expect(config.storeId).toBe(42);
+    expect(config.token?.reveal()).toBe('secret_token_value_123');
+    expect(config.clientSecret?.reveal()).toBe('client_secret_value_456');
+    expect(config.apiBaseUrl).toBe('http://127.0.0.1:9999/api/v3');
+    expect(config.events.vendorType).toBe('webhook');
+    expect(config.events.pollerRefreshIntervalMinutes).toBe(0.5);
+    expect(config.events.pollerConfiguration).toEqual({ orders: { url: '/orders', idField: 'id', pageSize: 100 } });
+    expect(config.events.signatureKey?.reveal()).toBe('sig_key_789');
+    expect(config.instance.unrecognizedKeys).toEqual(['pagination.type']);
+  });
+
+  it('reports every problem at once, under the key the user wrote', () => {
+    const problems = problemsOf({
+      configuration: { 'ecwid.store.id': 'abc', 'event.vendor.type': 'push', 'event.notification.enabled': 'yes' },
+      apiBaseUrl: 'not a url',
+      webhooks: { path: 'ecwid/*', maxBodyBytes: 10, dedupTtlSeconds: 60 },
+      http: { timeoutMs: 0 },
+      element: { key: 'shopify' },
+    });
+    expect(problems.map((p) => p.key).sort()).toEqual(
+      [
+        'ecwid.store.id',
+        'event.vendor.type',
+        'event.notification.enabled',
+        'apiBaseUrl',
+        'webhooks.path',
+        'webhooks.maxBodyBytes',
+        'webhooks.dedupTtlSeconds',
+        'http.timeoutMs',
+        'element.key',
+        'ecwid.api.token | oauth.api.secret | ecwid.order.key',
+      ].sort(),
+    );
+  });
+
+  it('requires a store id and a credential', () => {
+    expect(problemsOf({})).toEqual([
+      { key: 'storeId', message: 'is required' },
+      expect.objectContaining({ key: 'token | clientSecret | ecwid.order.key' }),
+    ]);
+    expect(problemsOf({ configuration: {} }).map((p) => p.key)).toEqual([
+      'ecwid.store.id',
+      'ecwid.api.token | oauth.api.secret | ecwid.order.key',
+    ]);
+  });
+
+  it('refuses settings that contradict each other', () => {
+    expect(problemsOf({ storeId: 1, token: 't', configuration: { 'ecwid.store.id': '2' } })).toEqual([
+      { key: 'storeId', message: 'disagrees with ecwid.store.id; give one of them' },
+    ]);
+    expect(problemsOf({ storeId: 1, token: 't', webhooks: { enabled: true } })[0].key).toBe('webhooks.enabled');
+    expect(problemsOf({ storeId: 1, clientSecret: 's', hydrate: true })[0].key).toBe('hydrate');
+    expect(problemsOf({ storeId: 1, token: 't', configuration: { 'event.notification.enabled': true } })[0]).toEqual({
+      key: 'event.notification.callback.url',
+      message: 'is required when event.notification.enabled is true',
+    });
+    expect(problemsOf({ storeId: 1, token: 't', http: { retryBaseDelayMs: 100, retryMaxDelayMs: 10 } })[0].key).toBe('http.retryMaxDelayMs');
+  });
+
+  it('never shows a secret in an error, JSON.stringify or util.inspect', async () => {
+    let message = '';
+    try {
+      resolveEcwidConfig({
+        storeId: 'x',
+        token: 'secret_token_value_123',
+        clientSecret: 'client_secret_value_456',
+        configuration: { 'ecwid.order.key': 'seed_order_api_key_value', 'event.notification.signature.key': 5 as unknown as string },
+      });
+    } catch (error) {
+      message = `${(error as Error).message} ${JSON.stringify(error)} ${inspect(error)}`;
+    }
+    expect(message).toContain('storeId');
+    const moduleRef = await Test.createTestingModule({
+      imports: [
+        EcwidModule.forRoot({
+          storeId: 1003,
+          token: 'secret_token_value_123',
+          clientSecret: 'client_secret_value_456',
+          configuration: {
+            'ecwid.order.key': 'seed_order_api_key_value',
+            'ecwid.product.key': 'seed_product_api_key_value',
+            'event.notification.signature.key': 'sig_key_789',
+          },
+        }),
+      ],
+    }).compile();
+    const service = moduleRef.get(EcwidConfigService);
+    const shown = `${message} ${JSON.stringify(service)} ${inspect(service, { depth: 10 })} ${JSON.stringify(service.config)} ${inspect(service.config, { depth: 10 })} ${String(service.config.token)}`;
+    for (const secret of SECRETS) expect(shown).not.toContain(secret);
+    expect(JSON.stringify(service)).toContain('"token":"[redacted]"');
+    expect(service.config.clientSecret?.reveal()).toBe('client_secret_value_456');
+    await moduleRef.close();
+  });
+
+  it('stops the module at boot with the configuration error', async () => {
+    await expect(
+      Test.createTestingModule({ imports: [EcwidModule.forRoot({ storeId: -1, token: 'secret_token_value_123' })] }).compile(),
+    ).rejects.toThrow(/storeId: must be a positive integer/);
+  });
+
+  describe('from environment variables', () => {
+    it('builds options and names the variables in errors', () => {
+      const config = resolveEcwidConfig(
+        ecwidOptionsFromEnv({ ECWID_STORE_ID: '77', ECWID_TOKEN: 'secret_token_value_123', ECWID_HYDRATE: 'true', ECWID_REQUESTS_PER_MINUTE: '300' }),
+      );
+      expect(config).toMatchObject({ storeId: 77, hydrate: true, http: { requestsPerMinute: 300 } });
+      const problems = problemsOf(ecwidOptionsFromEnv({ ECWID_STORE_ID: 'seventy', ECWID_TIMEOUT_MS: '-5' }));
+      expect(problems.map((p) => p.key)).toEqual(['ECWID_STORE_ID', 'ECWID_TIMEOUT_MS', 'ECWID_TOKEN | ECWID_CLIENT_SECRET | ecwid.order.key']);
+    });
+
+    it('reads a Cloud Elements instance JSON from ECWID_INSTANCE_FILE and lets variables fill the rest', () => {
+      const dir = mkdtempSync(join(tmpdir(), 'ecwid-config-'));
+      const file = join(dir, 'instance.json');
+      writeFileSync(file, JSON.stringify(seedInstance));
+      const config = resolveEcwidConfig(ecwidOptionsFromEnv({ ECWID_INSTANCE_FILE: file, ECWID_TOKEN: 'secret_token_value_123' }));
+      expect(config.storeId).toBe(1003);
+      expect(config.token?.reveal()).toBe('secret_token_value_123');
+      expect(config.legacy.orderKey?.reveal()).toBe('seed_order_api_key_value');
+      expect(() => ecwidOptionsFromEnv({ ECWID_INSTANCE_FILE: join(dir, 'missing.json') })).toThrow(/ECWID_INSTANCE_FILE: cannot be read/);
+      expect(() => ecwidOptionsFromEnv({ ECWID_INSTANCE_JSON: '[1]' })).toThrow(/ECWID_INSTANCE_JSON: must hold/);
+    });
+
+    it('works through forRootAsync with @nestjs/config', async () => {
+      process.env.ECWID_STORE_ID = '555';
+      process.env.ECWID_CLIENT_SECRET = 'client_secret_value_456';
+      try {
+        const viaService = await Test.createTestingModule({
+          imports: [
+            EcwidModule.forRootAsync({
+              imports: [ConfigModule.forRoot({ ignoreEnvFile: true })],
+              inject: [ConfigService],
+              useFactory: (env: ConfigService) => ecwidOptionsFromEnv(env),
+            }),
+          ],
+        }).compile();
+        expect(viaService.get(EcwidConfigService).storeId).toBe(555);
+        await viaService.close();
+
+        const viaNamespace = await Test.createTestingModule({
+          imports: [
+            EcwidModule.forRootAsync({
+              imports: [ConfigModule.forFeature(ecwidConfig)],
+              inject: [ecwidConfig.KEY],
+              useFactory: (options: EcwidModuleOptions) => options,
+            }),
+          ],
+        }).compile();
+        expect(viaNamespace.get(EcwidConfigService).webhooksEnabled).toBe(true);
+        await viaNamespace.close();
+      } finally {
+        delete process.env.ECWID_STORE_ID;
+        delete process.env.ECWID_CLIENT_SECRET;
+      }
+    });
+
+    it('refuses a webhook path from the async factory that differs from the registered route', async () => {
+      await expect(
+        Test.createTestingModule({
+          imports: [
+            EcwidModule.forRootAsync({
+              useFactory: () => ({ storeId: 1, clientSecret: 's', webhooks: { path: 'elsewhere' } }),
+            }),
+          ],
+        }).compile(),
+      ).rejects.toThrow(/webhooks.path: with forRootAsync/);
+    });
+  });
+});

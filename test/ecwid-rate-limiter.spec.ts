@@ -1,0 +1,36 @@
+import { EcwidRateLimiter } from '../src/orders/ecwid-rate-limiter';
+
+describe('EcwidRateLimiter', () => {
+  it('never lets more than the limit start within one window, and uses the whole ceiling', async () => {
+    const windowMs = 300;
+    const limiter = new EcwidRateLimiter(5, windowMs);
+    const starts: number[] = [];
+    await Promise.all(
+      Array.from({ length: 15 }, async () => {
+        await limiter.acquire();
+        starts.push(Date.now());
+      }),
+    );
+    starts.sort((a, b) => a - b);
+    for (let i = 5; i < starts.length; i++) {
+      // The 6th start may only come once the 1st is a full window old.
+      expect(starts[i] - starts[i - 5]).toBeGreaterThanOrEqual(windowMs - 2);
+    }
+    expect(starts[4] - starts[0]).toBeLessThan(windowMs);
+  });
+
+  it('serves waiting callers in arrival order', async () => {
+    const limiter = new EcwidRateLimiter(1, 20);
+    const order: number[] = [];
+    await Promise.all([0, 1, 2, 3].map((i) => limiter.acquire().then(() => order.push(i))));
+    expect(order).toEqual([0, 1, 2, 3]);
+  });
+
+  it('holds everyone back while paused after a 429', async () => {
+    const limiter = new EcwidRateLimiter(100, 60_000);
+    const pausedAt = Date.now();
+    limiter.pause(pausedAt + 150);
+    await limiter.acquire();
+    expect(Date.now() - pausedAt).toBeGreaterThanOrEqual(148);
+  });
+});
