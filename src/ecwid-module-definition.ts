@@ -10,12 +10,18 @@ export interface EcwidModuleExtras {
   webhooks?: EcwidWebhookRouteOptions;
 }
 
+/** For `forRootAsync({ useClass })`: a provider that builds the options. */
+export interface EcwidOptionsFactory {
+  createEcwidOptions(): EcwidModuleOptions | Promise<EcwidModuleOptions>;
+}
+
 export const {
   ConfigurableModuleClass: EcwidConfigurableModule,
   MODULE_OPTIONS_TOKEN: ECWID_MODULE_OPTIONS,
   ASYNC_OPTIONS_TYPE: ECWID_ASYNC_OPTIONS_TYPE,
 } = new ConfigurableModuleBuilder<EcwidModuleOptions>({ moduleName: 'Ecwid' })
   .setClassMethodName('forRoot')
+  .setFactoryMethodName('createEcwidOptions')
   .setExtras<EcwidModuleExtras>({ isGlobal: false, webhooks: undefined }, (definition) => definition)
   .build();
 

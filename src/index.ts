@@ -1,5 +1,5 @@
 export { EcwidModule } from './ecwid.module';
-export type { EcwidModuleAsyncOptions, EcwidModuleExtras } from './ecwid-module-definition';
+export type { EcwidModuleAsyncOptions, EcwidModuleExtras, EcwidOptionsFactory } from './ecwid-module-definition';
 
 export { EcwidConfigService } from './config/ecwid-config.service';
 export { EcwidConfigError } from './config/ecwid-config.error';

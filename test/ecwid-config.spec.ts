@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import {
@@ -11,6 +12,7 @@ import {
   ecwidConfig,
   ecwidOptionsFromEnv,
   EcwidModuleOptions,
+  EcwidOptionsFactory,
   resolveEcwidConfig,
 } from 'nestjs-ecwid';
 import seedInstance from './fixtures/seed-instance.json';
@@ -221,6 +223,21 @@ describe('configuration', () => {
         delete process.env.ECWID_STORE_ID;
         delete process.env.ECWID_CLIENT_SECRET;
       }
+    });
+
+    it('works through forRootAsync with useClass', async () => {
+      @Injectable()
+      class OptionsFactory implements EcwidOptionsFactory {
+        async createEcwidOptions(): Promise<EcwidModuleOptions> {
+          return { storeId: 808, token: 'secret_token_value_123' };
+        }
+      }
+      const moduleRef = await Test.createTestingModule({
+        imports: [EcwidModule.forRootAsync({ useClass: OptionsFactory, isGlobal: true })],
+      }).compile();
+      expect(moduleRef.get(EcwidConfigService).storeId).toBe(808);
+      expect(moduleRef.get(EcwidConfigService).webhooksEnabled).toBe(false);
+      await moduleRef.close();
     });
 
     it('refuses a webhook path from the async factory that differs from the registered route', async () => {
