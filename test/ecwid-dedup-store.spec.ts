@@ -6,44 +6,44 @@ describe('EcwidMemoryDedupStore', () => {
 
   it('claims an id once, reports it in flight, then as a duplicate after completion', async () => {
     const store = new EcwidMemoryDedupStore(10, clock);
-    expect(await store.claim('a', 60)).toBe('claimed');
-    expect(await store.claim('a', 60)).toBe('in-flight');
+    expect(await store.claim('a')).toBe('claimed');
+    expect(await store.claim('a')).toBe('in-flight');
     await store.complete('a', 60);
-    expect(await store.claim('a', 60)).toBe('duplicate');
+    expect(await store.claim('a')).toBe('duplicate');
   });
 
   it('forgets a released id so a redelivery is handled again', async () => {
     const store = new EcwidMemoryDedupStore(10, clock);
-    await store.claim('a', 60);
+    await store.claim('a');
     await store.release('a');
-    expect(await store.claim('a', 60)).toBe('claimed');
+    expect(await store.claim('a')).toBe('claimed');
   });
 
   it('forgets a completed id after its TTL', async () => {
     const store = new EcwidMemoryDedupStore(10, clock);
-    await store.claim('a', 60);
+    await store.claim('a');
     await store.complete('a', 60);
     now += 59_000;
-    expect(await store.claim('a', 60)).toBe('duplicate');
+    expect(await store.claim('a')).toBe('duplicate');
     now += 2_000;
-    expect(await store.claim('a', 60)).toBe('claimed');
+    expect(await store.claim('a')).toBe('claimed');
   });
 
   it('gives up an in-flight claim whose handler never finished', async () => {
     const store = new EcwidMemoryDedupStore(10, clock);
-    await store.claim('stuck', 60);
+    await store.claim('stuck');
     now += 5 * 60 * 1000 + 1;
-    expect(await store.claim('stuck', 60)).toBe('claimed');
+    expect(await store.claim('stuck')).toBe('claimed');
   });
 
   it('stays within its bound, evicting the oldest ids first', async () => {
     const store = new EcwidMemoryDedupStore(3, clock);
     for (const id of ['a', 'b', 'c', 'd']) {
-      await store.claim(id, 60);
+      await store.claim(id);
       await store.complete(id, 60);
     }
     expect(store.size).toBe(3);
-    expect(await store.claim('d', 60)).toBe('duplicate');
-    expect(await store.claim('a', 60)).toBe('claimed');
+    expect(await store.claim('d')).toBe('duplicate');
+    expect(await store.claim('a')).toBe('claimed');
   });
 });

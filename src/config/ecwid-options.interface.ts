@@ -34,6 +34,8 @@ export interface EcwidWebhookOptions {
   dedupTtlSeconds?: number;
   /** Bound of the in-memory dedup store. Default 100000. */
   dedupMaxEntries?: number;
+  /** Class decorators for the webhook controller, e.g. `[SkipThrottle(), Public()]` to pass global guards. */
+  decorators?: ClassDecorator[];
 }
 
 /**

@@ -28,7 +28,7 @@ export class EcwidEventPipeline {
   async process(event: EcwidEvent): Promise<EcwidPipelineOutcome> {
     const key = `${event.storeId}:${event.eventId}`;
     const ttl = this.config.webhooks.dedupTtlSeconds;
-    if ((await this.dedup.claim(key, ttl)) !== 'claimed') return 'duplicate';
+    if ((await this.dedup.claim(key)) !== 'claimed') return 'duplicate';
     try {
       if (this.config.hydrate) await this.hydrate(event);
       await this.dispatcher.dispatch([event, ...deriveEcwidEvents(event)]);

@@ -23,7 +23,7 @@ export class EcwidOrdersService {
   constructor(@Inject(ECWID_HTTP_CLIENT) private readonly http: EcwidHttpClient) {}
 
   /** `GET /orders` with Ecwid's filters; answers Ecwid's envelope. Unfinished orders need a `paymentStatus` filter. */
-  search(filters: EcwidOrderSearchFilters = {}): Promise<EcwidOrdersPage> {
+  async search(filters: EcwidOrderSearchFilters = {}): Promise<EcwidOrdersPage> {
     checkPageSize(filters.limit);
     return this.http.request<EcwidOrdersPage>({ method: 'GET', path: '/orders', query: toEcwidQuery(filters) });
   }
@@ -62,7 +62,7 @@ export class EcwidOrdersService {
   }
 
   /** `GET /orders/deleted`: Ecwid keeps six months of it. */
-  deleted(filters: EcwidDeletedOrdersFilters = {}): Promise<EcwidPage<EcwidDeletedOrder>> {
+  async deleted(filters: EcwidDeletedOrdersFilters = {}): Promise<EcwidPage<EcwidDeletedOrder>> {
     checkPageSize(filters.limit);
     const { from, to, offset, limit } = filters;
     return this.http.request<EcwidPage<EcwidDeletedOrder>>({

@@ -3,11 +3,11 @@ export type EcwidDedupClaim = 'claimed' | 'duplicate' | 'in-flight';
 
 /**
  * Remembers which event ids were handled, so a redelivered event is not emitted twice.
- * A claim marks an id in flight; `complete` records it as done for `ttlSeconds`; `release` forgets a failed one
+ * A claim marks an id in flight (for a lease the store chooses, so a crashed handler does not block it forever); `complete` records it as done for `ttlSeconds`; `release` forgets a failed one
  * so the sender's retry is handled again. Implementations for several replicas must make `claim` atomic.
  */
 export interface EcwidDedupStore {
-  claim(eventId: string, ttlSeconds: number): Promise<EcwidDedupClaim>;
+  claim(eventId: string): Promise<EcwidDedupClaim>;
   complete(eventId: string, ttlSeconds: number): Promise<void>;
   release(eventId: string): Promise<void>;
 }
