@@ -1,0 +1,6 @@
+export { EcwidSandbox } from './ecwid-sandbox';
+export type { EcwidSandboxOptions, EcwidSandboxRateLimit, SandboxFault, SandboxRequestRecord } from './ecwid-sandbox';
+export { EcwidSandboxError } from './ecwid-sandbox-errors';
+export { formatEcwidDate, parseEcwidTime } from './ecwid-sandbox-dates';
+export { signEcwidWebhook } from './ecwid-sandbox-webhooks';
+export type { SandboxDeliveryRecord, SandboxWebhookRetry } from './ecwid-sandbox-webhooks';

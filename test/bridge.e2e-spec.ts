@@ -1,0 +1,81 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+const MAIN = join(__dirname, '..', 'dist', 'main.js');
+
+/** The environment of a user who configured nothing. */
+function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('ECWID_')));
+  return { ...env, PORT: '0', NO_COLOR: '1', ...extra };
+}
+
+function run(env: NodeJS.ProcessEnv, until: RegExp, timeoutMs = 30_000): Promise<{ output: string; child: ChildProcess; code: number | null }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`bridge did not print ${until} within ${timeoutMs} ms:\n${output}`));
+    }, timeoutMs);
+    const onData = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (until.test(output)) {
+        clearTimeout(timer);
+        resolve({ output, child, code: null });
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.on('exit', (code) => {
+      clearTimeout(timer);
+      resolve({ output, child, code });
+    });
+  });
+}
+
+function stop(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    if (child.exitCode !== null) return resolve(child.exitCode);
+    child.on('exit', (code) => resolve(code));
+    child.kill('SIGTERM');
+  });
+}
+
+describe('the bridge app (npm start)', () => {
+  beforeAll(() => {
+    if (!existsSync(MAIN)) throw new Error('dist/main.js is missing: run `npm run build` (npm test does it first)');
+  });
+
+  it('with no configuration, runs against the sandbox and logs each domain event from the webhook path', async () => {
+    const { output, child } = await run(cleanEnv(), /Demo done/);
+    try {
+      expect(output).toContain('starting the built-in Ecwid sandbox');
+      for (const name of [
+        'ecwid.order.created',
+        'ecwid.order.paid',
+        'ecwid.order.updated',
+        'ecwid.order.payment_status_changed',
+        'ecwid.order.fulfillment_status_changed',
+        'ecwid.order.deleted',
+      ]) {
+        expect(output).toMatch(new RegExp(`${name.replace(/\./g, '\\.')} store=\\d+ .*source=webhook`));
+      }
+      expect(output).toMatch(/Demo done: 5 webhooks delivered\./);
+    } finally {
+      expect(await stop(child)).not.toBe(1);
+    }
+  });
+
+  it('stops with one configuration error naming the variables, and no secret', async () => {
+    const { output, code } = await run(
+      cleanEnv({ ECWID_STORE_ID: 'not-a-number', ECWID_TOKEN: 'secret_bridge_token_value', ECWID_TIMEOUT_MS: '0' }),
+      /$^/,
+    );
+    expect(code).toBe(1);
+    expect(output).toContain('Invalid Ecwid configuration (2 problems)');
+    expect(output).toContain('ECWID_STORE_ID: must be a positive integer');
+    expect(output).toContain('ECWID_TIMEOUT_MS: must be at least 1');
+    expect(output).not.toContain('secret_bridge_token_value');
+  });
+});

@@ -1,0 +1,227 @@
+import { inspect } from 'node:util';
+import { Test, TestingModule } from '@nestjs/testing';
+import { EcwidApiError, EcwidModule, EcwidModuleOptions, EcwidNotConfiguredError, EcwidOrdersService } from 'nestjs-ecwid';
+import { EcwidSandbox } from 'nestjs-ecwid/testing';
+
+describe('EcwidOrdersService against the sandbox', () => {
+  let sandbox: EcwidSandbox;
+  let moduleRef: TestingModule;
+  let orders: EcwidOrdersService;
+
+  async function ordersWith(overrides: Partial<EcwidModuleOptions> = {}): Promise<[EcwidOrdersService, TestingModule]> {
+    const ref = await Test.createTestingModule({
+      imports: [
+        EcwidModule.forRoot({
+          storeId: sandbox.storeId,
+          token: sandbox.token,
+          apiBaseUrl: sandbox.apiBaseUrl,
+          http: { retryBaseDelayMs: 5, retryMaxDelayMs: 20, timeoutMs: 2000 },
+          ...overrides,
+        }),
+      ],
+    }).compile();
+    return [ref.get(EcwidOrdersService), ref];
+  }
+
+  beforeAll(async () => {
+    sandbox = await new EcwidSandbox().start();
+    [orders, moduleRef] = await ordersWith();
+  });
+  afterAll(async () => {
+    await moduleRef.close();
+    await sandbox.stop();
+  });
+  beforeEach(() => sandbox.reset());
+
+  const lastRequest = () => sandbox.requests[sandbox.requests.length - 1];
+
+  it('creates, reads, updates and deletes an order', async () => {
+    const created = await orders.create({ email: 'ada@example.com', total: 10, paymentStatus: 'AWAITING_PAYMENT' });
+    expect(created).toEqual({ id: expect.any(Number), orderId: expect.any(String) });
+    const order = await orders.get(created.orderId);
+    expect(order).toMatchObject({ id: created.orderId, internalId: created.id, email: 'ada@example.com', total: 10 });
+
+    expect(await orders.update(created.orderId, { paymentStatus: 'PAID' })).toEqual({ updateCount: 1 });
+    expect((await orders.get(created.orderId))?.paymentStatus).toBe('PAID');
+    expect((await orders.get(created.orderId))?.email).toBe('ada@example.com');
+
+    expect(await orders.delete(created.orderId)).toEqual({ deleteCount: 1 });
+    expect(await orders.get(created.orderId)).toBeNull();
+    const history = await orders.deleted({ from: new Date(Date.now() - 60_000) });
+    expect(history.items.map((d) => d.id)).toEqual([created.id]);
+  });
+
+  it('sends the token only as a Bearer header', async () => {
+    await orders.search({ limit: 1 });
+    expect(lastRequest().authorization).toBe(`Bearer ${sandbox.token}`);
+    expect(lastRequest().query).not.toHaveProperty('token');
+  });
+
+  it("maps filters onto Ecwid's query names: Dates to UNIX seconds, arrays to comma lists", async () => {
+    await orders.search({
+      createdFrom: new Date('2024-05-01T05:26:28Z'),
+      updatedTo: '2024-06-01 00:00:00',
+      paymentStatus: ['PAID', 'AWAITING_PAYMENT'],
+      ids: ['K8XTQ', 'EBJFT'],
+      acceptMarketing: false,
+      limit: 50,
+      offset: 10,
+    });
+    expect(lastRequest().query).toEqual({
+      createdFrom: '1714541188',
+      updatedTo: '2024-06-01 00:00:00',
+      paymentStatus: 'PAID,AWAITING_PAYMENT',
+      ids: 'K8XTQ,EBJFT',
+      acceptMarketing: 'false',
+      limit: '50',
+      offset: '10',
+    });
+  });
+
+  it('answers with the envelope and filters as Ecwid does', async () => {
+    sandbox.seedOrders(30, (i) => ({ paymentStatus: i % 3 === 0 ? 'PAID' : 'AWAITING_PAYMENT', email: `c${i}@example.com` }));
+    const paid = await orders.search({ paymentStatus: 'PAID', limit: 4 });
+    expect(paid).toMatchObject({ total: 10, count: 4, offset: 0, limit: 4 });
+    expect(paid.items.every((o) => o.paymentStatus === 'PAID')).toBe(true);
+    const byEmail = await orders.search({ email: 'c7@example.com' });
+    expect(byEmail.items.map((o) => o.email)).toEqual(['c7@example.com']);
+  });
+
+  it('iterates over every matching order, one page of 100 at a time', async () => {
+    sandbox.seedOrders(250, (i) => ({ total: i }));
+    sandbox.clearRequests();
+    const seen: number[] = [];
+    for await (const order of orders.iterate({ totalFrom: 0 })) seen.push(order.total as number);
+    expect(seen).toHaveLength(250);
+    expect(new Set(seen).size).toBe(250);
+    expect(sandbox.requests.map((r) => [r.query.offset, r.query.limit])).toEqual([
+      ['0', '100'],
+      ['100', '100'],
+      ['200', '100'],
+    ]);
+  });
+
+  it('iterates the deleted-orders history', async () => {
+    sandbox.seedOrders(3);
+    for (const order of sandbox.listOrders()) sandbox.deleteOrder(order.id);
+    const ids: Array<number | string> = [];
+    for await (const deleted of orders.iterateDeleted({ limit: 2 })) ids.push(deleted.id);
+    expect(ids).toHaveLength(3);
+  });
+
+  it('refuses a page size Ecwid would refuse, before sending anything', async () => {
+    sandbox.clearRequests();
+    await expect(orders.search({ limit: 101 })).rejects.toThrow(RangeError);
+    await expect(orders.iterate({ limit: 0 }).next()).rejects.toThrow(RangeError);
+    expect(sandbox.requests).toHaveLength(0);
+  });
+
+  it('throws EcwidApiError with the facts a caller needs, and without the token', async () => {
+    sandbox.injectFault({ status: 402, times: 1 });
+    const error = await orders.search().catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(EcwidApiError);
+    expect(error).toMatchObject({ status: 402, errorCode: 'NOT_AVAILABLE_ON_CURRENT_PLAN', method: 'GET', path: '/orders', failure: 'http', attempts: 1 });
+    const shown = `${(error as Error).message} ${(error as Error).stack} ${JSON.stringify(error)} ${inspect(error, { depth: 10 })}`;
+    expect(shown).not.toContain(sandbox.token);
+  });
+
+  it('throws on a wrong token, naming the failure and never the token', async () => {
+    const [bad, ref] = await ordersWith({ token: 'secret_wrong_token_value' });
+    try {
+      const error = (await bad.get('ANY').catch((e: unknown) => e)) as EcwidApiError;
+      expect(error).toMatchObject({ status: 403, errorCode: 'INVALID_API_TOKEN' });
+      expect(`${error.message} ${JSON.stringify(error)} ${inspect(error)}`).not.toContain('secret_wrong_token_value');
+    } finally {
+      await ref.close();
+    }
+  });
+
+  it('retries idempotent calls on 5xx and succeeds', async () => {
+    sandbox.injectFault({ status: 503, times: 2 });
+    await expect(orders.search()).resolves.toMatchObject({ total: 0 });
+    expect(sandbox.requests.filter((r) => r.path.endsWith('/orders')).map((r) => r.status)).toEqual([503, 503, 200]);
+  });
+
+  it('gives up after maxRetries and reports the attempts', async () => {
+    sandbox.injectFault({ status: 500, times: Infinity });
+    const error = (await orders.search().catch((e: unknown) => e)) as EcwidApiError;
+    expect(error).toMatchObject({ status: 500, errorCode: 'INTERNAL_ERROR', attempts: 5 });
+  });
+
+  it('does not retry a create on 5xx, since it could create the order twice', async () => {
+    sandbox.injectFault({ status: 500, times: 1, match: { method: 'POST' } });
+    await expect(orders.create({ total: 1 })).rejects.toMatchObject({ status: 500, attempts: 1 });
+  });
+
+  it('retries a create on 429, which Ecwid answers before doing anything', async () => {
+    sandbox.injectFault({ status: 429, times: 1, retryAfterSeconds: 1, match: { method: 'POST' } });
+    await expect(orders.create({ total: 1 })).resolves.toMatchObject({ orderId: expect.any(String) });
+  });
+
+  it('waits for Retry-After after a 429', async () => {
+    sandbox.injectFault({ status: 429, times: 1, retryAfterSeconds: 1 });
+    await orders.search();
+    const [limited, retried] = sandbox.requests;
+    expect(limited.status).toBe(429);
+    expect(retried.status).toBe(200);
+    expect(retried.at - limited.at).toBeGreaterThanOrEqual(950);
+  });
+
+  it('retries a dropped connection and a timeout on reads', async () => {
+    sandbox.injectFault({ drop: true, times: 1 });
+    await expect(orders.search()).resolves.toMatchObject({ total: 0 });
+    const [slow, ref] = await ordersWith({ http: { timeoutMs: 100, maxRetries: 1, retryBaseDelayMs: 1, retryMaxDelayMs: 1 } });
+    try {
+      sandbox.injectFault({ delayMs: 400, times: 1 });
+      await expect(slow.search()).resolves.toMatchObject({ total: 0 });
+      sandbox.injectFault({ delayMs: 400, times: 2 });
+      await expect(slow.search()).rejects.toMatchObject({ failure: 'timeout', attempts: 2 });
+    } finally {
+      await ref.close();
+    }
+  });
+
+  it('tells the caller which setting is missing when no token is configured', async () => {
+    const ref = await Test.createTestingModule({
+      imports: [EcwidModule.forRoot({ storeId: sandbox.storeId, clientSecret: 's', apiBaseUrl: sandbox.apiBaseUrl })],
+    }).compile();
+    try {
+      await expect(ref.get(EcwidOrdersService).search()).rejects.toThrow(EcwidNotConfiguredError);
+      await expect(ref.get(EcwidOrdersService).search()).rejects.toThrow(/ECWID_TOKEN/);
+    } finally {
+      await ref.close();
+    }
+  });
+
+  it("keeps under the sandbox's rate limit with the client-side limiter", async () => {
+    const limited = await new EcwidSandbox({ token: 'secret_limit_test_token', rateLimit: { requestsPerMinute: 20 } }).start();
+    const burst = async (requestsPerMinute: number, count: number): Promise<number[]> => {
+      const ref = await Test.createTestingModule({
+        imports: [
+          EcwidModule.forRoot({
+            storeId: limited.storeId,
+            token: limited.token,
+            apiBaseUrl: limited.apiBaseUrl,
+            http: { requestsPerMinute, maxRetries: 0 },
+          }),
+        ],
+      }).compile();
+      try {
+        const service = ref.get(EcwidOrdersService);
+        const results = await Promise.allSettled(Array.from({ length: count }, () => service.search({ limit: 1 })));
+        return results.map((r) => (r.status === 'fulfilled' ? 200 : (r.reason as EcwidApiError).status ?? 0));
+      } finally {
+        await ref.close();
+      }
+    };
+    try {
+      expect(await burst(20, 20)).toEqual(Array(20).fill(200));
+      limited.reset();
+      // Without the client-side limit the same store answers 429 past its ceiling.
+      const unlimited = await burst(1000, 25);
+      expect(unlimited.filter((status) => status === 429)).toHaveLength(5);
+    } finally {
+      await limited.stop();
+    }
+  });
+});

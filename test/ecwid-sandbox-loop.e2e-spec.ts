@@ -1,0 +1,83 @@
+import { EcwidConfigService, EcwidModule, EcwidOrderEvent, EcwidOrdersService } from 'nestjs-ecwid';
+import { EcwidSandbox } from 'nestjs-ecwid/testing';
+import { ADAPTERS, startApp, TestApp } from './support/apps';
+import { EventRecorder } from './support/recorder';
+
+/** The whole loop a user sees: a change in the store comes back as a signed webhook and a domain event. */
+describe.each(ADAPTERS)('sandbox to app over real HTTP on %s', (adapter) => {
+  let sandbox: EcwidSandbox;
+  let t: TestApp;
+  let recorder: EventRecorder;
+
+  beforeAll(async () => {
+    sandbox = await new EcwidSandbox().start();
+    t = await startApp(adapter, {
+      imports: [
+        EcwidModule.forRoot({
+          storeId: sandbox.storeId,
+          token: sandbox.token,
+          clientSecret: sandbox.clientSecret,
+          apiBaseUrl: sandbox.apiBaseUrl,
+          hydrate: true,
+          http: { maxRetries: 0 },
+        }),
+      ],
+      providers: [EventRecorder],
+    });
+    recorder = t.app.get(EventRecorder);
+    sandbox.webhookUrl = `${t.url}${t.app.get(EcwidConfigService).webhookRoute()}`;
+  });
+  afterAll(async () => {
+    await t.close();
+    await sandbox.stop();
+  });
+  beforeEach(() => {
+    recorder.events.length = 0;
+    sandbox.deliveries.length = 0;
+    sandbox.clearFaults();
+  });
+
+  it('turns changes made through the orders API into hydrated domain events', async () => {
+    const orders = t.app.get(EcwidOrdersService);
+    const { orderId } = await orders.create({ email: 'ada@example.com', total: 5, paymentStatus: 'AWAITING_PAYMENT', fulfillmentStatus: 'AWAITING_PROCESSING' });
+    await orders.update(orderId, { paymentStatus: 'PAID' });
+    await orders.update(orderId, { fulfillmentStatus: 'SHIPPED' });
+    await orders.delete(orderId);
+    await sandbox.waitForDeliveries();
+
+    expect(sandbox.deliveries.map((d) => d.status)).toEqual([200, 200, 200, 200]);
+    expect(recorder.names).toEqual([
+      'ecwid.order.created',
+      'ecwid.order.updated',
+      'ecwid.order.paid',
+      'ecwid.order.payment_status_changed',
+      'ecwid.order.updated',
+      'ecwid.order.fulfillment_status_changed',
+      'ecwid.order.deleted',
+    ]);
+    const created = recorder.events[0] as EcwidOrderEvent;
+    expect(created.orderId).toBe(orderId);
+    expect(created.order).toMatchObject({ id: orderId, email: 'ada@example.com' });
+    expect((recorder.events[6] as EcwidOrderEvent).order).toBeUndefined();
+  });
+
+  it('answers 503 when the order cannot be read, and emits on the retry once Ecwid answers', async () => {
+    const order = sandbox.createOrder({ paymentStatus: 'PAID' });
+    sandbox.injectFault({ match: { method: 'GET', path: `/orders/${order.id}` }, status: 500, times: 1 });
+    await sandbox.waitForDeliveries();
+    expect(sandbox.deliveries.map((d) => d.status)).toEqual([503]);
+    expect(recorder.events).toHaveLength(0);
+
+    expect(await sandbox.deliverWebhook(sandbox.deliveries[0].payload)).toBe(200);
+    expect(recorder.names).toEqual(['ecwid.order.created', 'ecwid.order.paid']);
+    expect((recorder.events[0] as EcwidOrderEvent).order).toMatchObject({ id: order.id, paymentStatus: 'PAID' });
+  });
+
+  it('attaches null when the order is gone by the time the event is handled', async () => {
+    const order = sandbox.createOrder();
+    sandbox.deleteOrder(order.id);
+    await sandbox.waitForDeliveries();
+    expect(recorder.names).toEqual(['ecwid.order.created', 'ecwid.order.deleted']);
+    expect((recorder.events[0] as EcwidOrderEvent).order).toBeNull();
+  });
+});
