@@ -1,0 +1,162 @@
+import { request as httpRequest, type ClientRequest } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { computeEcwidWebhookSignature } from '../webhooks/ecwid-webhook.signature';
+import { ECWID_WEBHOOK_SIGNATURE_HEADER, type EcwidWebhookPayload } from '../webhooks/ecwid-webhook.payload';
+
+/** Ecwid counts only these answers as delivered; other 2xx and every 3xx are failures. */
+const DELIVERED_STATUSES: ReadonlySet<number> = new Set([200, 201, 202, 204, 209]);
+/** Ecwid waits 10 s for an answer. */
+const DELIVERY_TIMEOUT_MS = 10_000;
+
+export interface SandboxDeliveryRecord {
+  payload: EcwidWebhookPayload;
+  url: string;
+  /** 1 for the first try, 2 for the first retry, ... */
+  attempt: number;
+  /** The receiver's HTTP status; absent when the request failed before an answer. */
+  status?: number;
+  /** Network failure or timeout message. */
+  error?: string;
+  /** Whether Ecwid would count this attempt as delivered. */
+  delivered: boolean;
+  /** Clock time (ms) when the attempt started. */
+  at: number;
+}
+
+export interface SandboxWebhookRetry {
+  /** Total attempts including the first one. */
+  attempts: number;
+  /** Wait before attempt n+1 is `delaysMs[n-1]`; the last entry repeats. */
+  delaysMs: number[];
+}
+
+/** The headers Ecwid sends with a webhook: JSON content type and the signature over `eventCreated.eventId`. */
+export function signEcwidWebhook(body: EcwidWebhookPayload | object, clientSecret: string): Record<string, string> {
+  const { eventCreated, eventId } = body as Partial<EcwidWebhookPayload>;
+  return {
+    'content-type': 'application/json; charset=UTF-8',
+    [ECWID_WEBHOOK_SIGNATURE_HEADER]: computeEcwidWebhookSignature(eventCreated ?? '', eventId ?? '', clientSecret),
+  };
+}
+
+/** `POST url?eventtype=...`, as Ecwid addresses its deliveries. */
+function deliveryUrl(webhookUrl: string, eventType: string): URL {
+  const url = new URL(webhookUrl);
+  url.searchParams.set('eventtype', eventType);
+  return url;
+}
+
+interface AttemptResult {
+  status?: number;
+  error?: string;
+}
+
+interface QueueDeps {
+  clientSecret: string;
+  records: SandboxDeliveryRecord[];
+  now: () => number;
+}
+
+/**
+ * Sends deliveries one at a time in the order they were queued, retrying as configured.
+ * `cancelAll` (reset/stop) abandons queued work, retry waits and requests in flight so no timer outlives the sandbox.
+ */
+export class WebhookDeliveryQueue {
+  private tail: Promise<unknown> = Promise.resolve();
+  private generation = 0;
+  private readonly waits = new Map<NodeJS.Timeout, () => void>();
+  private readonly inFlight = new Set<ClientRequest>();
+
+  constructor(private readonly deps: QueueDeps) {}
+
+  /** Resolves with the last attempt's outcome, or undefined if cancelled before it finished. */
+  enqueue(payload: EcwidWebhookPayload, webhookUrl: string, retry: SandboxWebhookRetry): Promise<AttemptResult | undefined> {
+    const generation = this.generation;
+    const job = this.tail.then(() => this.deliver(payload, webhookUrl, retry, generation));
+    this.tail = job.catch(() => undefined);
+    return job;
+  }
+
+  /** Resolves once nothing is queued, waiting to retry, or in flight. */
+  async idle(): Promise<void> {
+    let observed: Promise<unknown>;
+    do {
+      observed = this.tail;
+      await observed;
+    } while (observed !== this.tail);
+  }
+
+  cancelAll(): void {
+    this.generation++;
+    for (const [timer, wake] of this.waits) {
+      clearTimeout(timer);
+      wake();
+    }
+    this.waits.clear();
+    for (const request of this.inFlight) {
+      request.destroy(new Error('delivery cancelled'));
+    }
+    this.inFlight.clear();
+  }
+
+  private async deliver(
+    payload: EcwidWebhookPayload,
+    webhookUrl: string,
+    retry: SandboxWebhookRetry,
+    generation: number,
+  ): Promise<AttemptResult | undefined> {
+    const attempts = Math.max(1, retry.attempts);
+    for (let attempt = 1; generation === this.generation; attempt++) {
+      const at = this.deps.now();
+      const result = await this.post(payload, webhookUrl).catch((error: Error): AttemptResult => ({ error: error.message }));
+      if (generation !== this.generation) {
+        return undefined;
+      }
+      const delivered = result.status !== undefined && DELIVERED_STATUSES.has(result.status);
+      this.deps.records.push({ payload, url: webhookUrl, attempt, ...result, delivered, at });
+      if (delivered || attempt >= attempts) {
+        return result;
+      }
+      await this.wait(retry.delaysMs[Math.min(attempt, retry.delaysMs.length) - 1] ?? 0);
+    }
+    return undefined;
+  }
+
+  private async post(payload: EcwidWebhookPayload, webhookUrl: string): Promise<AttemptResult> {
+    const body = JSON.stringify(payload);
+    const url = deliveryUrl(webhookUrl, String(payload.eventType));
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise((resolve) => {
+      const request = send(url, {
+        method: 'POST',
+        // A fresh connection per delivery: no pooled socket keeps a test's receiver from closing.
+        agent: false,
+        headers: { ...signEcwidWebhook(payload, this.deps.clientSecret), 'content-length': Buffer.byteLength(body) },
+        timeout: DELIVERY_TIMEOUT_MS,
+      });
+      this.inFlight.add(request);
+      const settle = (result: AttemptResult): void => {
+        this.inFlight.delete(request);
+        resolve(result);
+      };
+      request.on('response', (response) => {
+        response.resume();
+        response.on('end', () => settle({ status: response.statusCode }));
+        response.on('error', (error) => settle({ status: response.statusCode, error: error.message }));
+      });
+      request.on('timeout', () => request.destroy(new Error(`no answer within ${DELIVERY_TIMEOUT_MS} ms`)));
+      request.on('error', (error) => settle({ error: error.message }));
+      request.end(body);
+    });
+  }
+
+  private wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waits.delete(timer);
+        resolve();
+      }, ms);
+      this.waits.set(timer, resolve);
+    });
+  }
+}
