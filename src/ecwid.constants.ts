@@ -2,6 +2,7 @@
 
 export const ECWID_RESOLVED_CONFIG = Symbol('ECWID_RESOLVED_CONFIG');
 export const ECWID_DEDUP_STORE = Symbol('ECWID_DEDUP_STORE');
+export const ECWID_STATE_STORE = Symbol('ECWID_STATE_STORE');
 export const ECWID_HTTP_CLIENT = Symbol('ECWID_HTTP_CLIENT');
 export const ECWID_EVENT_SINK = Symbol('ECWID_EVENT_SINK');
 
@@ -22,3 +23,12 @@ export const DEFAULT_RETRY_MAX_DELAY_MS = 30_000;
 export const DEFAULT_REQUESTS_PER_MINUTE = 600;
 /** Ecwid's maximum page size. */
 export const ECWID_MAX_PAGE_SIZE = 100;
+
+/** An idle cycle costs two requests (orders, deleted orders): 0.3% of the per-token budget at one a minute. */
+export const DEFAULT_POLL_INTERVAL_MINUTES = 1;
+/** Cloud Elements' pollDelay: re-read the tail of the last window, as Ecwid's search index can lag a change. */
+export const DEFAULT_POLL_OVERLAP_SECONDS = 30;
+/** Cloud Elements' createdCheckTolerance. */
+export const DEFAULT_CREATED_TOLERANCE_SECONDS = 2;
+export const DEFAULT_POLL_LEASE_TTL_MS = 30_000;
+export const DEFAULT_STATE_PATH = '.ecwid/ecwid-state.db';

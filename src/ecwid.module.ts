@@ -11,12 +11,14 @@ import {
   EcwidModuleAsyncOptions,
   EcwidModuleExtras,
 } from './ecwid-module-definition';
-import { ECWID_DEDUP_STORE, ECWID_HTTP_CLIENT, ECWID_RESOLVED_CONFIG } from './ecwid.constants';
+import { ECWID_DEDUP_STORE, ECWID_HTTP_CLIENT, ECWID_RESOLVED_CONFIG, ECWID_STATE_STORE } from './ecwid.constants';
 import { EcwidEventDispatcher } from './events/ecwid-event.dispatcher';
 import { EcwidEventPipeline } from './events/ecwid-event.pipeline';
 import { EcwidHttpClient } from './orders/ecwid-http.client';
 import { EcwidOrdersService } from './orders/ecwid-orders.service';
-import { EcwidMemoryDedupStore } from './state/ecwid-memory-dedup.store';
+import { EcwidOrderPoller } from './polling/ecwid-order-poller';
+import { EcwidStateOwner } from './state/ecwid-state-owner';
+import type { EcwidStateStore } from './state/ecwid-state-store.interface';
 import { EcwidWebhookRoute, normalizeWebhookPath, toWebhookRoute } from './webhooks/ecwid-webhook-route';
 import { createEcwidWebhookController } from './webhooks/ecwid-webhook.controller';
 import { EcwidWebhookGuard } from './webhooks/ecwid-webhook.guard';
@@ -35,6 +37,9 @@ function resolveForRoute(options: EcwidModuleOptions, route: EcwidWebhookRoute):
         message: 'with forRootAsync, give it as forRootAsync({ webhooks: { path } }): routes are fixed before the factory runs',
       },
     ]);
+  }
+  if (config.polling.enabled && config.webhooks.enabled && route.enabled) {
+    logger.warn('Both webhooks and polling are on: a change seen by both is emitted twice, under different event ids');
   }
   if (config.instance.unrecognizedKeys.length > 0) {
     logger.warn(`Instance configuration keys not used by this module: ${config.instance.unrecognizedKeys.join(', ')}`);
@@ -73,11 +78,12 @@ export class EcwidModule extends EcwidConfigurableModule {
         useFactory: (config: EcwidResolvedConfig) => new EcwidHttpClient(config),
         inject: [ECWID_RESOLVED_CONFIG],
       },
+      EcwidStateOwner,
+      { provide: ECWID_STATE_STORE, useFactory: (owner: EcwidStateOwner) => owner.store, inject: [EcwidStateOwner] },
       {
         provide: ECWID_DEDUP_STORE,
-        useFactory: (config: EcwidResolvedConfig) =>
-          config.dedupStore ?? new EcwidMemoryDedupStore(config.webhooks.dedupMaxEntries),
-        inject: [ECWID_RESOLVED_CONFIG],
+        useFactory: (config: EcwidResolvedConfig, state: EcwidStateStore) => config.dedupStore ?? state,
+        inject: [ECWID_RESOLVED_CONFIG, ECWID_STATE_STORE],
       },
       EcwidConfigService,
       EcwidOrdersService,
@@ -85,6 +91,7 @@ export class EcwidModule extends EcwidConfigurableModule {
       EcwidEventPipeline,
       EcwidWebhookReceiver,
       EcwidWebhookGuard,
+      EcwidOrderPoller,
     ];
     return {
       ...base,
@@ -92,7 +99,7 @@ export class EcwidModule extends EcwidConfigurableModule {
       imports: [...(base.imports ?? []), EventEmitterModule.forRoot()],
       controllers: route.enabled ? [createEcwidWebhookController(route)] : [],
       providers: [...(base.providers ?? []), ...providers],
-      exports: [EcwidConfigService, EcwidOrdersService, EcwidEventPipeline],
+      exports: [EcwidConfigService, EcwidOrdersService, EcwidEventPipeline, EcwidOrderPoller, ECWID_STATE_STORE],
     };
   }
 }

@@ -4,7 +4,13 @@ export type { EcwidModuleAsyncOptions, EcwidModuleExtras, EcwidOptionsFactory } 
 export { EcwidConfigService } from './config/ecwid-config.service';
 export { EcwidConfigError } from './config/ecwid-config.error';
 export type { EcwidConfigProblem } from './config/ecwid-config.error';
-export type { EcwidModuleOptions, EcwidInstanceJson, EcwidHttpOptions, EcwidWebhookOptions } from './config/ecwid-options.interface';
+export type {
+  EcwidModuleOptions,
+  EcwidInstanceJson,
+  EcwidHttpOptions,
+  EcwidWebhookOptions,
+  EcwidPollingOptions,
+} from './config/ecwid-options.interface';
 export type { EcwidResolvedConfig, EcwidEventVendorType } from './config/ecwid-resolved-config';
 export { EcwidSecret } from './config/ecwid-secret';
 export { resolveEcwidConfig, ECWID_OPTION_KEYS } from './config/ecwid-config.resolver';
@@ -46,6 +52,17 @@ export { EcwidListenerError, EcwidHydrationError } from './events/ecwid-event.er
 
 export type { EcwidDedupStore, EcwidDedupClaim } from './state/ecwid-dedup-store.interface';
 export { EcwidMemoryDedupStore } from './state/ecwid-memory-dedup.store';
+export type { EcwidStateStore, EcwidOrderSnapshot } from './state/ecwid-state-store.interface';
+export { EcwidMemoryStateStore } from './state/ecwid-memory-state.store';
+export { EcwidSqliteStateStore } from './state/ecwid-sqlite-state.store';
+export { EcwidRedisStateStore } from './state/ecwid-redis-state.store';
+export { createEcwidStateStore } from './state/ecwid-state-store.factory';
+export type { EcwidStateStoreOptions } from './state/ecwid-state-store.factory';
+export { InjectEcwidStateStore } from './state/inject-ecwid-state-store.decorator';
+
+export { EcwidOrderPoller } from './polling/ecwid-order-poller';
+export type { EcwidPollResult } from './polling/ecwid-order-poller';
+export { EcwidPollingProgress } from './polling/ecwid-polling-progress';
 
 export type { EcwidWebhookPayload } from './webhooks/ecwid-webhook.payload';
 export { ECWID_WEBHOOK_SIGNATURE_HEADER } from './webhooks/ecwid-webhook.payload';

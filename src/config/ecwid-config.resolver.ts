@@ -10,11 +10,18 @@ import {
   DEFAULT_TIMEOUT_MS,
   DEFAULT_WEBHOOK_MAX_BODY_BYTES,
   DEFAULT_WEBHOOK_PATH,
+  DEFAULT_CREATED_TOLERANCE_SECONDS,
+  DEFAULT_POLL_INTERVAL_MINUTES,
+  DEFAULT_POLL_LEASE_TTL_MS,
+  DEFAULT_POLL_OVERLAP_SECONDS,
+  DEFAULT_STATE_PATH,
   ECWID_ELEMENT_KEY,
+  ECWID_MAX_PAGE_SIZE,
 } from '../ecwid.constants';
 import { EcwidConfigError, EcwidConfigProblem } from './ecwid-config.error';
 import { EcwidConfigField, EcwidConfigSchema } from './ecwid-config.schema';
 import type { EcwidModuleOptions } from './ecwid-options.interface';
+import type { EcwidStateStore } from '../state/ecwid-state-store.interface';
 import type { EcwidEventVendorType, EcwidResolvedConfig } from './ecwid-resolved-config';
 import { EcwidSecret } from './ecwid-secret';
 
@@ -62,7 +69,13 @@ const FIELDS: FieldSpec[] = [
   { field: 'vendorType', instanceKey: 'event.vendor.type', coerce: 'string' },
   { field: 'callbackUrl', instanceKey: 'event.notification.callback.url', coerce: 'string' },
   { field: 'signatureKey', instanceKey: 'event.notification.signature.key', coerce: 'string' },
-  { field: 'pollerRefreshIntervalMinutes', instanceKey: 'event.poller.refresh_interval', coerce: 'number' },
+  { field: 'pollerRefreshIntervalMinutes', path: ['polling', 'intervalMinutes'], instanceKey: 'event.poller.refresh_interval', coerce: 'number' },
+  { field: 'pollingEnabled', path: ['polling', 'enabled'], coerce: 'bool' },
+  { field: 'pollAutoStart', path: ['polling', 'autoStart'], coerce: 'bool' },
+  { field: 'pollOverlapSeconds', path: ['polling', 'overlapSeconds'], coerce: 'int' },
+  { field: 'pollCreatedToleranceSeconds', path: ['polling', 'createdToleranceSeconds'], coerce: 'number' },
+  { field: 'pollPageSize', path: ['polling', 'pageSize'], coerce: 'int' },
+  { field: 'pollLeaseTtlMs', path: ['polling', 'leaseTtlMs'], coerce: 'int' },
   { field: 'pollerConfiguration', instanceKey: 'event.poller.configuration', coerce: 'json' },
 ];
 
@@ -110,7 +123,8 @@ function same(a: unknown, b: unknown): boolean {
 /** Validates the options once, at boot; throws one EcwidConfigError naming every problem by the user's key. */
 export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedConfig {
   const problems: EcwidConfigProblem[] = [];
-  const declaredKeys = (options as Record<symbol, Partial<Record<EcwidConfigField, string>>>)[ECWID_OPTION_KEYS] ?? {};
+  const declaredKeys =
+    (options as Record<symbol, Partial<Record<EcwidConfigField | 'pollingStartFrom' | 'state', string>>>)[ECWID_OPTION_KEYS] ?? {};
   const configuration = options.configuration;
   const instance = configuration !== null && typeof configuration === 'object' ? configuration : undefined;
   if (configuration !== undefined && !instance) {
@@ -183,6 +197,19 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
   ) {
     problems.push({ key: keyName('retryMaxDelayMs'), message: `must not be less than ${keyName('retryBaseDelayMs')}` });
   }
+  const poller = pollerSettings(schema.pollerConfiguration, keyName('pollerConfiguration'), problems);
+  const startFrom = startFromSeconds(options.polling?.startFrom, declaredKeys.pollingStartFrom ?? 'polling.startFrom', problems);
+  const pollingEnabled = schema.pollingEnabled ?? schema.vendorType === 'polling';
+  if (pollingEnabled && !schema.token) {
+    problems.push({ key: keyName('pollingEnabled'), message: `needs ${keyName('token')} to read orders through the API` });
+  }
+  const state = options.state;
+  if (state !== undefined && !isStateStore(state) && !['memory', 'sqlite', 'redis'].includes((state as { type?: string }).type ?? '')) {
+    problems.push({ key: declaredKeys.state ?? 'state', message: 'must be { type: "memory" | "sqlite" | "redis", ... } or an EcwidStateStore' });
+  }
+  if (state !== undefined && !isStateStore(state) && (state as { type?: string }).type === 'sqlite' && !(state as { path?: string }).path) {
+    problems.push({ key: declaredKeys.state ?? 'state.path', message: 'is required for the sqlite state store' });
+  }
   if (problems.length > 0) throw new EcwidConfigError(problems);
 
   const secret = (value?: string) => (value ? new EcwidSecret(value) : undefined);
@@ -227,6 +254,78 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
       pollerRefreshIntervalMinutes: schema.pollerRefreshIntervalMinutes,
       pollerConfiguration: schema.pollerConfiguration,
     },
+    polling: {
+      enabled: pollingEnabled,
+      autoStart: schema.pollAutoStart ?? true,
+      intervalMs: Math.round((schema.pollerRefreshIntervalMinutes ?? DEFAULT_POLL_INTERVAL_MINUTES) * 60_000),
+      overlapSeconds: schema.pollOverlapSeconds ?? poller.pollDelay ?? DEFAULT_POLL_OVERLAP_SECONDS,
+      createdToleranceSeconds: schema.pollCreatedToleranceSeconds ?? poller.createdCheckTolerance ?? DEFAULT_CREATED_TOLERANCE_SECONDS,
+      pageSize: schema.pollPageSize ?? poller.pageSize ?? ECWID_MAX_PAGE_SIZE,
+      startFrom,
+      leaseTtlMs: schema.pollLeaseTtlMs ?? DEFAULT_POLL_LEASE_TTL_MS,
+    },
+    state: state ?? (pollingEnabled ? { type: 'sqlite', path: DEFAULT_STATE_PATH } : { type: 'memory', maxDedupEntries: schema.dedupMaxEntries ?? DEFAULT_DEDUP_MAX_ENTRIES }),
+    clock: typeof options.clock === 'function' ? options.clock : Date.now,
     dedupStore: options.dedupStore,
   };
+}
+
+function isStateStore(value: unknown): value is EcwidStateStore {
+  return typeof (value as EcwidStateStore).claim === 'function' && typeof (value as EcwidStateStore).getCursor === 'function';
+}
+
+interface PollerSettings {
+  pageSize?: number;
+  pollDelay?: number;
+  createdCheckTolerance?: number;
+}
+
+/** Applies the Cloud Elements poller JSON where it means something here; only the orders resource can be polled. */
+function pollerSettings(json: Record<string, unknown> | undefined, key: string, problems: EcwidConfigProblem[]): PollerSettings {
+  if (json === undefined || json === null || typeof json !== 'object') return {};
+  for (const resource of Object.keys(json)) {
+    if (resource !== 'orders') problems.push({ key, message: `resource "${resource}" cannot be polled: only "orders" is supported` });
+  }
+  const orders = json.orders as Record<string, unknown> | undefined;
+  if (orders === undefined) return {};
+  if (orders === null || typeof orders !== 'object') {
+    problems.push({ key: `${key}.orders`, message: 'must be an object' });
+    return {};
+  }
+  const whole = (name: string, min: number, max = Infinity): number | undefined => {
+    const value = orders[name];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
+      problems.push({ key: `${key}.orders.${name}`, message: `must be a number from ${min}${max === Infinity ? ' up' : ` to ${max}`}` });
+      return undefined;
+    }
+    return value;
+  };
+  const pageSize = whole('pageSize', 1, ECWID_MAX_PAGE_SIZE);
+  if (pageSize !== undefined && !Number.isInteger(pageSize)) problems.push({ key: `${key}.orders.pageSize`, message: 'must be a whole number' });
+  if (orders.idField !== undefined && orders.idField !== 'id') {
+    problems.push({ key: `${key}.orders.idField`, message: 'must be "id": Ecwid orders are keyed by their string id' });
+  }
+  if (orders.url !== undefined && (typeof orders.url !== 'string' || !/\/orders\/?$/.test(orders.url.split('?')[0]))) {
+    problems.push({ key: `${key}.orders.url`, message: 'must point at the orders resource (a path ending in /orders)' });
+  }
+  if (orders.filterByUpdatedDate === false) {
+    problems.push({ key: `${key}.orders.filterByUpdatedDate`, message: 'must be true: changes are found by their updated date' });
+  }
+  return { pageSize, pollDelay: whole('pollDelay', 0), createdCheckTolerance: whole('createdCheckTolerance', 0) };
+}
+
+function startFromSeconds(value: unknown, key: string, problems: EcwidConfigProblem[]): number | undefined {
+  if (value === undefined || value === null || value === '' || value === 'now') return undefined;
+  const ms =
+    value instanceof Date ? value.getTime()
+    : typeof value === 'number' ? value * 1000
+    : typeof value === 'string' && NUMERIC.test(value) ? Number(value) * 1000
+    : typeof value === 'string' ? Date.parse(value)
+    : NaN;
+  if (!Number.isFinite(ms) || ms < 0) {
+    problems.push({ key, message: 'must be a Date, UNIX seconds, an ISO 8601 date or "now"' });
+    return undefined;
+  }
+  return Math.floor(ms / 1000);
 }

@@ -4,6 +4,7 @@ import {
   IsIn,
   IsInt,
   IsNotEmpty,
+  IsNumber,
   IsObject,
   IsOptional,
   IsPositive,
@@ -108,6 +109,24 @@ export class EcwidConfigSchema {
 
   @IsOptional() @IsObject({ message: 'must be a JSON object' })
   pollerConfiguration?: Record<string, unknown>;
+
+  @IsOptional() @IsBoolean({ message: 'must be true or false' })
+  pollingEnabled?: boolean;
+
+  @IsOptional() @IsBoolean({ message: 'must be true or false' })
+  pollAutoStart?: boolean;
+
+  @IsOptional() @IsInt({ message: 'must be a whole number of seconds' }) @Min(0, { message: 'must be 0 or more' })
+  pollOverlapSeconds?: number;
+
+  @IsOptional() @IsNumber({}, { message: 'must be a number of seconds' }) @Min(0, { message: 'must be 0 or more' })
+  pollCreatedToleranceSeconds?: number;
+
+  @IsOptional() @IsInt({ message: 'must be a whole number' }) @Min(1, { message: 'must be from 1 to 100' }) @Max(100, { message: 'must be from 1 to 100' })
+  pollPageSize?: number;
+
+  @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(1000, { message: 'must be at least 1000' })
+  pollLeaseTtlMs?: number;
 }
 
 export type EcwidConfigField = keyof EcwidConfigSchema;

@@ -43,10 +43,14 @@ export class EcwidConfigService {
     return this.config.hydrate;
   }
 
-  /** Secrets show as `[redacted]`; a custom dedup store shows by its class name. */
-  toJSON(): Omit<EcwidResolvedConfig, 'dedupStore'> & { dedupStore?: string } {
-    const { dedupStore, ...rest } = this.config;
-    return { ...rest, dedupStore: dedupStore?.constructor.name };
+  /** Secrets show as `[redacted]`; store instances show by their class name. */
+  toJSON(): Omit<EcwidResolvedConfig, 'dedupStore' | 'state' | 'clock'> & { dedupStore?: string; state: unknown } {
+    const { dedupStore, state, clock: _clock, ...rest } = this.config;
+    return {
+      ...rest,
+      state: 'claim' in state ? state.constructor.name : state,
+      dedupStore: dedupStore?.constructor.name,
+    };
   }
 
   [inspect.custom](): unknown {

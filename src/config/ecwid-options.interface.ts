@@ -1,4 +1,6 @@
 import type { EcwidDedupStore } from '../state/ecwid-dedup-store.interface';
+import type { EcwidStateStoreOptions } from '../state/ecwid-state-store.factory';
+import type { EcwidStateStore } from '../state/ecwid-state-store.interface';
 
 /** The Cloud Elements instance JSON, accepted verbatim. */
 export interface EcwidInstanceJson {
@@ -38,6 +40,28 @@ export interface EcwidWebhookOptions {
   decorators?: ClassDecorator[];
 }
 
+export interface EcwidPollingOptions {
+  /** Poll the orders API for changes. Default: on when the instance JSON says `event.vendor.type: polling`. */
+  enabled?: boolean;
+  /**
+   * Run cycles on the interval from boot. Default true; false leaves them to `EcwidOrderPoller.pollNow()`, for tests
+   * or a host that schedules polling itself.
+   */
+  autoStart?: boolean;
+  /** Minutes between cycles (`event.poller.refresh_interval`); fractions allowed. Default 1. */
+  intervalMinutes?: number;
+  /** Each window starts this many seconds before the last one ended (Cloud Elements' `pollDelay`). Default 30. */
+  overlapSeconds?: number;
+  /** Created and updated times this close make a change `order.created` (`createdCheckTolerance`). Default 2. */
+  createdToleranceSeconds?: number;
+  /** Orders per request, 1..100. Default 100. */
+  pageSize?: number;
+  /** Where the first cycle starts: a Date, UNIX seconds, an ISO date, or `'now'` (default). Earlier dates backfill. */
+  startFrom?: Date | number | string;
+  /** The polling lease: another replica takes over this long after the holder stops renewing. Default 30000. */
+  leaseTtlMs?: number;
+}
+
 /**
  * Canonical options. The Cloud Elements instance JSON fields (`element`, `configuration`, `name`, `tags`)
  * may be given instead of, or beside, the canonical ones; when both name a setting they must agree.
@@ -54,6 +78,14 @@ export interface EcwidModuleOptions extends EcwidInstanceJson {
   hydrate?: boolean;
   http?: EcwidHttpOptions;
   webhooks?: EcwidWebhookOptions;
-  /** Replaces the in-memory dedup store (e.g. a shared one for several replicas). */
+  polling?: EcwidPollingOptions;
+  /**
+   * Where dedup ids, poll cursors, order snapshots and leases live: `{ type: 'memory' }`, `{ type: 'sqlite', path }`
+   * or `{ type: 'redis', redis }`, or a store instance. Default: SQLite at `.ecwid/ecwid-state.db` when polling, memory otherwise.
+   */
+  state?: EcwidStateStoreOptions | EcwidStateStore;
+  /** Millisecond clock that bounds polling windows. Default `Date.now`; tests share one with the sandbox to move time. */
+  clock?: () => number;
+  /** Replaces the in-memory dedup store for webhooks only; `state` supersedes it. */
   dedupStore?: EcwidDedupStore;
 }

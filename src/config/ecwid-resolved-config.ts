@@ -1,4 +1,6 @@
 import type { EcwidDedupStore } from '../state/ecwid-dedup-store.interface';
+import type { EcwidStateStoreOptions } from '../state/ecwid-state-store.factory';
+import type { EcwidStateStore } from '../state/ecwid-state-store.interface';
 import type { EcwidSecret } from './ecwid-secret';
 
 /** `event.vendor.type`: both spellings of webhooks occur in Cloud Elements material. */
@@ -47,5 +49,19 @@ export interface EcwidResolvedConfig {
     pollerRefreshIntervalMinutes?: number;
     pollerConfiguration?: Record<string, unknown>;
   };
+  polling: {
+    enabled: boolean;
+    autoStart: boolean;
+    intervalMs: number;
+    overlapSeconds: number;
+    createdToleranceSeconds: number;
+    pageSize: number;
+    /** UNIX seconds; absent means "from the first start on". */
+    startFrom?: number;
+    leaseTtlMs: number;
+  };
+  /** Options for a store the module creates, or the user's own instance. */
+  state: EcwidStateStoreOptions | EcwidStateStore;
+  clock: () => number;
   dedupStore?: EcwidDedupStore;
 }

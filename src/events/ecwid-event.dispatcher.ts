@@ -1,4 +1,4 @@
-import { Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, OnModuleInit } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { EcwidEvent } from './ecwid-events';
@@ -11,6 +11,7 @@ import { EcwidListenerError } from './ecwid-event.errors';
 @Injectable()
 export class EcwidEventDispatcher implements OnModuleInit {
   private emitter: EventEmitter2;
+  private readonly logger = new Logger('EcwidEvents');
 
   constructor(
     private readonly moduleRef: ModuleRef,
@@ -22,6 +23,15 @@ export class EcwidEventDispatcher implements OnModuleInit {
   onModuleInit(): void {
     const emitters = new Set(this.moduleRef.get(EventEmitter2, { strict: false, each: true }));
     this.emitter = [...emitters].find((emitter) => emitter !== this.local) ?? this.local;
+  }
+
+  /** Emits an informational event (progress, say); a listener failure is logged and never stops the caller. */
+  async notify(name: string, payload: object): Promise<void> {
+    try {
+      await this.emitter.emitAsync(name, payload);
+    } catch (error) {
+      this.logger.warn(`A listener of ${name} failed: ${error instanceof Error ? error.message : String(error)}`);
+    }
   }
 
   /** Emits in order and stops at the first listener failure, which is rethrown as EcwidListenerError. */

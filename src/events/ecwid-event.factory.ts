@@ -56,13 +56,17 @@ export function deriveEcwidEvents(event: EcwidEvent): EcwidEvent[] {
   const { oldPaymentStatus, newPaymentStatus, oldFulfillmentStatus, newFulfillmentStatus } = event;
   const updated = event.eventType === 'order.updated';
   const derived: EcwidEvent[] = [];
-  if (newPaymentStatus === 'PAID' && (!updated || oldPaymentStatus !== 'PAID')) {
+  // An update whose old status is unknown (a poller's first sight of an order) cannot tell what changed.
+  const paymentChanged = updated && oldPaymentStatus !== undefined && newPaymentStatus !== undefined && oldPaymentStatus !== newPaymentStatus;
+  const fulfillmentChanged =
+    updated && oldFulfillmentStatus !== undefined && newFulfillmentStatus !== undefined && oldFulfillmentStatus !== newFulfillmentStatus;
+  if (newPaymentStatus === 'PAID' && (!updated || paymentChanged)) {
     derived.push(new EcwidOrderPaidEvent({ ...init, name: EcwidEvents.ORDER_PAID }));
   }
-  if (updated && newPaymentStatus !== undefined && oldPaymentStatus !== newPaymentStatus) {
+  if (paymentChanged) {
     derived.push(new EcwidOrderPaymentStatusChangedEvent({ ...init, name: EcwidEvents.ORDER_PAYMENT_STATUS_CHANGED }));
   }
-  if (updated && newFulfillmentStatus !== undefined && oldFulfillmentStatus !== newFulfillmentStatus) {
+  if (fulfillmentChanged) {
     derived.push(
       new EcwidOrderFulfillmentStatusChangedEvent({ ...init, name: EcwidEvents.ORDER_FULFILLMENT_STATUS_CHANGED }),
     );

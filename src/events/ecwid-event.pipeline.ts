@@ -42,7 +42,7 @@ export class EcwidEventPipeline {
   }
 
   private async hydrate(event: EcwidEvent): Promise<void> {
-    if (!(event instanceof EcwidOrderEvent) || event.eventType === 'order.deleted') return;
+    if (!(event instanceof EcwidOrderEvent) || event.eventType === 'order.deleted' || event.order !== undefined) return;
     try {
       event.order = await this.orders.get(event.orderId);
     } catch (error) {

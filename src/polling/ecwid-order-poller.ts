@@ -1,0 +1,296 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
+import { ECWID_RESOLVED_CONFIG, ECWID_STATE_STORE } from '../ecwid.constants';
+import { EcwidEventDispatcher } from '../events/ecwid-event.dispatcher';
+import { createEcwidEvent, EcwidEventFacts } from '../events/ecwid-event.factory';
+import { EcwidEventPipeline } from '../events/ecwid-event.pipeline';
+import { EcwidOrderEvent } from '../events/ecwid-events';
+import type { EcwidOrder } from '../orders/ecwid-order.model';
+import { EcwidOrdersService } from '../orders/ecwid-orders.service';
+import type { EcwidOrderSnapshot, EcwidStateStore } from '../state/ecwid-state-store.interface';
+import { classifyDeletedOrder, classifyPolledOrder, parseEcwidDateSeconds, snapshotOf } from './ecwid-poll-classifier';
+import { EcwidPollingProgress } from './ecwid-polling-progress';
+
+/** What one cycle did. */
+export interface EcwidPollResult {
+  /** False when another replica holds the lease, so this one did not poll. */
+  polled: boolean;
+  from?: Date;
+  to?: Date;
+  orders: number;
+  deleted: number;
+  emitted: number;
+  duplicates: number;
+  pages: number;
+}
+
+/** A cycle stops when the lease is lost, so two replicas never read the same window at once. */
+class EcwidLeaseLostError extends Error {
+  override readonly name = 'EcwidLeaseLostError';
+}
+
+/** Windows that still change after this many passes are left to the next cycle's overlap. */
+const MAX_PASSES = 3;
+const PROGRESS_LOG_INTERVAL_MS = 5_000;
+const MAX_BACKOFF_MS = 15 * 60_000;
+
+/**
+ * The polling source: every interval, reads the orders changed in [cursor, now] and the deletions in the
+ * same window, and hands each change to the pipeline as the same events webhooks produce (`source: 'polling'`).
+ * The cursor moves only after the whole window was handled; one replica polls a store at a time, by lease.
+ */
+@Injectable()
+export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('EcwidPolling');
+  private readonly holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private timer?: NodeJS.Timeout;
+  private running?: Promise<unknown>;
+  /** Cycles in this process run one after another, whether the timer or pollNow() started them. */
+  private queue: Promise<unknown> = Promise.resolve();
+  private stopped = false;
+  private holding = false;
+  private failures = 0;
+  private nextCycleAt = 0;
+
+  constructor(
+    @Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig,
+    @Inject(ECWID_STATE_STORE) private readonly state: EcwidStateStore,
+    private readonly orders: EcwidOrdersService,
+    private readonly pipeline: EcwidEventPipeline,
+    private readonly dispatcher: EcwidEventDispatcher,
+  ) {}
+
+  private get leaseKey(): string {
+    return `${this.config.storeId}:orders:poller`;
+  }
+
+  private get cursorKey(): string {
+    return `${this.config.storeId}:orders`;
+  }
+
+  /** Whether this replica holds the polling lease (as of its last attempt). */
+  get isLeader(): boolean {
+    return this.holding;
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.config.polling.enabled || !this.config.polling.autoStart) return;
+    this.logger.log(
+      `Store ${this.config.storeId}: polling orders every ${this.config.polling.intervalMs / 60_000} min as ${this.holder}`,
+    );
+    this.schedule(0);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    if (this.holding) await this.state.releaseLease(this.leaseKey, this.holder).catch(() => undefined);
+    this.holding = false;
+  }
+
+  /** Runs one cycle now if this replica holds (or can take) the lease; failures are thrown, the cursor held. */
+  async pollNow(): Promise<EcwidPollResult> {
+    return this.serialized(() => this.cycle());
+  }
+
+  private serialized<T>(work: () => Promise<T>): Promise<T> {
+    const run = this.queue.then(work, work);
+    this.queue = run.catch(() => undefined);
+    this.running = this.queue;
+    return run;
+  }
+
+  private schedule(delayMs: number): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => void this.tick(), delayMs);
+  }
+
+  /** Renews or takes the lease often enough that a standby replica takes over within one lease period. */
+  private async tick(): Promise<void> {
+    try {
+      this.holding = await this.state.acquireLease(this.leaseKey, this.holder, this.config.polling.leaseTtlMs);
+      if (this.holding && Date.now() >= this.nextCycleAt) {
+        await this.serialized(() => this.cycle());
+        this.failures = 0;
+        this.nextCycleAt = Date.now() + this.config.polling.intervalMs;
+      }
+    } catch (error) {
+      this.failures++;
+      const backoff = Math.min(this.config.polling.intervalMs * 2 ** (this.failures - 1), Math.max(MAX_BACKOFF_MS, this.config.polling.intervalMs));
+      this.nextCycleAt = Date.now() + backoff;
+      const reason = error instanceof Error ? error.message : String(error);
+      this.logger.warn(`Store ${this.config.storeId}: polling window held, retried in ${Math.round(backoff / 1000)} s: ${reason}`);
+    }
+    const renewEvery = Math.floor(this.config.polling.leaseTtlMs / 4);
+    this.schedule(Math.max(0, Math.min(renewEvery, this.nextCycleAt - Date.now())));
+  }
+
+  private async cycle(): Promise<EcwidPollResult> {
+    const result: EcwidPollResult = { polled: false, orders: 0, deleted: 0, emitted: 0, duplicates: 0, pages: 0 };
+    if (!(await this.renewLease(false))) return result;
+    result.polled = true;
+    const now = Math.floor(this.config.clock() / 1000);
+    const cursor = (await this.state.getCursor(this.cursorKey)) ?? this.config.polling.startFrom;
+    if (cursor === undefined) {
+      // First start without a backfill date: changes from now on.
+      await this.state.setCursor(this.cursorKey, now);
+      return result;
+    }
+    const from = cursor;
+    const to = Math.max(now, from);
+    result.from = new Date(from * 1000);
+    result.to = new Date(to * 1000);
+    const progress = new ProgressReporter(this.config.storeId, result, this.logger, (p) =>
+      this.dispatcher.notify(EcwidPollingProgress.EVENT, p),
+    );
+    for (let pass = 1; ; pass++) {
+      const stable = await this.readChanges(from, to, result, progress);
+      if (stable) break;
+      if (pass >= MAX_PASSES) {
+        this.logger.warn(`Store ${this.config.storeId}: window kept changing over ${MAX_PASSES} passes; the overlap covers it next cycle`);
+        break;
+      }
+    }
+    await this.readDeletions(from, to, result);
+    // The cursor is where the next window starts: the overlap re-reads this window's tail, as Ecwid's search can lag.
+    await this.state.setCursor(this.cursorKey, Math.max(from, to - this.config.polling.overlapSeconds));
+    await progress.finish();
+    return result;
+  }
+
+  /**
+   * Pages through the window. Orders updated meanwhile leave it (their new time is past `to`), moving later ones up
+   * a place: on a smaller total the offset steps back by as much. An order entering it could hide such a move, so a
+   * grown total asks for another pass. Returns whether the window held still.
+   */
+  private async readChanges(from: number, to: number, result: EcwidPollResult, progress: ProgressReporter): Promise<boolean> {
+    const { pageSize } = this.config.polling;
+    let offset = 0;
+    let lastTotal: number | undefined;
+    let stable = true;
+    for (;;) {
+      await this.renewLease(true);
+      const page = await this.orders.search({ updatedFrom: from, updatedTo: to, offset, limit: pageSize });
+      if (lastTotal !== undefined && page.total < lastTotal) {
+        offset = Math.max(0, offset - (lastTotal - page.total));
+        lastTotal = page.total;
+        continue;
+      }
+      if (lastTotal !== undefined && page.total > lastTotal) stable = false;
+      lastTotal = page.total;
+      await this.handleOrders(page.items, result);
+      offset += page.items.length;
+      result.pages++;
+      await progress.page(page.total);
+      if (page.items.length === 0 || offset >= page.total) return stable;
+    }
+  }
+
+  private async handleOrders(orders: EcwidOrder[], result: EcwidPollResult): Promise<void> {
+    const { storeId } = this.config;
+    const snapshots = await this.state.getSnapshots(storeId, orders.map((o) => o.internalId));
+    const seen: EcwidOrderSnapshot[] = [];
+    try {
+      for (const order of orders) {
+        result.orders++;
+        const facts = classifyPolledOrder(storeId, order, snapshots.get(order.internalId), this.config.polling.createdToleranceSeconds);
+        if (!facts) continue;
+        await this.emit(facts, result, order);
+        seen.push(snapshotOf(order));
+      }
+    } finally {
+      if (seen.length > 0) await this.state.putSnapshots(storeId, seen);
+    }
+  }
+
+  private async readDeletions(from: number, to: number, result: EcwidPollResult): Promise<void> {
+    const { storeId } = this.config;
+    const { pageSize } = this.config.polling;
+    for (let offset = 0; ; ) {
+      await this.renewLease(true);
+      const page = await this.orders.deleted({ from, to, offset, limit: pageSize });
+      const ids = page.items.map((d) => Number(d.id));
+      const snapshots = await this.state.getSnapshots(storeId, ids);
+      const gone: number[] = [];
+      try {
+        for (const [index, deleted] of page.items.entries()) {
+          const deletedAt = parseEcwidDateSeconds(deleted.date) ?? to;
+          await this.emit(classifyDeletedOrder(storeId, ids[index], deletedAt, snapshots.get(ids[index])), result);
+          result.deleted++;
+          gone.push(ids[index]);
+        }
+      } finally {
+        if (gone.length > 0) await this.state.deleteSnapshots(storeId, gone);
+      }
+      offset += page.items.length;
+      result.pages++;
+      if (page.items.length === 0 || offset >= page.total) return;
+    }
+  }
+
+  private async emit(facts: EcwidEventFacts, result: EcwidPollResult, order?: EcwidOrder): Promise<void> {
+    const event = createEcwidEvent(facts, 'polling', 'api');
+    if (order && event instanceof EcwidOrderEvent) event.order = order;
+    if ((await this.pipeline.process(event)) === 'emitted') result.emitted++;
+    else result.duplicates++;
+  }
+
+  /** Takes or renews the lease; mid-cycle, losing it (or shutting down) abandons the window without moving the cursor. */
+  private async renewLease(midCycle: boolean): Promise<boolean> {
+    if (midCycle && this.stopped) throw new EcwidLeaseLostError('the application is shutting down');
+    this.holding = await this.state.acquireLease(this.leaseKey, this.holder, this.config.polling.leaseTtlMs);
+    if (!this.holding && midCycle) throw new EcwidLeaseLostError('another replica took the polling lease');
+    return this.holding;
+  }
+}
+
+/** Reports a window that spans several pages: an event per page, a log line every few seconds. */
+class ProgressReporter {
+  private readonly startedAt = Date.now();
+  private lastLogAt = Date.now();
+  private firstTotal?: number;
+
+  constructor(
+    private readonly storeId: number,
+    private readonly result: EcwidPollResult,
+    private readonly logger: Logger,
+    private readonly notify: (progress: EcwidPollingProgress) => Promise<void>,
+  ) {}
+
+  async page(total: number): Promise<void> {
+    this.firstTotal ??= total;
+    if (this.firstTotal <= this.result.orders && this.result.pages === 1) return;
+    await this.report(false);
+  }
+
+  async finish(): Promise<void> {
+    if (this.result.pages > 2) await this.report(true);
+  }
+
+  private async report(done: boolean): Promise<void> {
+    const seconds = Math.max(0.001, (Date.now() - this.startedAt) / 1000);
+    const rate = Math.round(this.result.orders / seconds);
+    const progress = new EcwidPollingProgress(
+      this.storeId,
+      this.result.from!,
+      this.result.to!,
+      this.firstTotal ?? 0,
+      this.result.orders,
+      this.result.pages,
+      this.result.emitted,
+      rate,
+      done,
+    );
+    if (done || Date.now() - this.lastLogAt >= PROGRESS_LOG_INTERVAL_MS) {
+      this.lastLogAt = Date.now();
+      this.logger.log(
+        `Store ${this.storeId}: ${done ? 'window done' : 'polling'}: ${this.result.orders}/${this.firstTotal} orders, ` +
+          `${this.result.pages} pages, ${rate} orders/s, ${this.result.emitted} events`,
+      );
+    }
+    await this.notify(progress);
+  }
+}

@@ -1,0 +1,230 @@
+import { Injectable } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import { Test, TestingModule } from '@nestjs/testing';
+import {
+  EcwidListenerError,
+  EcwidMemoryStateStore,
+  EcwidModule,
+  EcwidModuleOptions,
+  EcwidOrderEvent,
+  EcwidOrderPoller,
+  EcwidPollingProgress,
+  EcwidStateStore,
+} from 'nestjs-ecwid';
+import { EcwidSandbox } from 'nestjs-ecwid/testing';
+import { EventRecorder } from './support/recorder';
+
+@Injectable()
+class ProgressRecorder {
+  readonly seen: EcwidPollingProgress[] = [];
+
+  @OnEvent(EcwidPollingProgress.EVENT)
+  record(progress: EcwidPollingProgress): void {
+    this.seen.push(progress);
+  }
+}
+
+describe('polling the orders API', () => {
+  let clockOffsetMs = 0;
+  /** The store's and the poller's clock, moved forward by tests instead of sleeping. */
+  const clock = () => Date.now() + clockOffsetMs;
+  let sandbox: EcwidSandbox;
+  const refs: TestingModule[] = [];
+
+  beforeAll(async () => {
+    sandbox = await new EcwidSandbox({ now: clock }).start();
+  });
+  afterAll(() => sandbox.stop());
+  beforeEach(() => {
+    clockOffsetMs = 0;
+    sandbox.reset();
+  });
+  afterEach(async () => {
+    while (refs.length) await refs.pop()!.close();
+  });
+
+  async function start(
+    polling: EcwidModuleOptions['polling'] = {},
+    state: EcwidStateStore = new EcwidMemoryStateStore(),
+    extra: Partial<EcwidModuleOptions> = {},
+  ): Promise<{ poller: EcwidOrderPoller; recorder: EventRecorder; progress: ProgressRecorder; state: EcwidStateStore }> {
+    const ref = await Test.createTestingModule({
+      imports: [
+        EcwidModule.forRoot({
+          storeId: sandbox.storeId,
+          token: sandbox.token,
+          apiBaseUrl: sandbox.apiBaseUrl,
+          http: { maxRetries: 1, retryBaseDelayMs: 1, retryMaxDelayMs: 5, timeoutMs: 500 },
+          polling: { enabled: true, autoStart: false, ...polling },
+          state,
+          clock,
+          ...extra,
+        }),
+      ],
+      providers: [EventRecorder, ProgressRecorder],
+    }).compile();
+    await ref.init();
+    refs.push(ref);
+    return { poller: ref.get(EcwidOrderPoller), recorder: ref.get(EventRecorder), progress: ref.get(ProgressRecorder), state };
+  }
+
+  const hourAgo = () => new Date(clock() - 3_600_000);
+  const laterSeconds = (s: number) => {
+    clockOffsetMs += s * 1000;
+  };
+
+  it('backfills from a date, emitting the same events as webhooks with source polling', async () => {
+    sandbox.seedOrders(250, (i) => ({ paymentStatus: i % 5 === 0 ? 'PAID' : 'AWAITING_PAYMENT', fulfillmentStatus: 'AWAITING_PROCESSING' }));
+    const { poller, recorder, progress } = await start({ startFrom: hourAgo() });
+    const result = await poller.pollNow();
+    expect(result).toMatchObject({ polled: true, orders: 250, emitted: 250, duplicates: 0, deleted: 0 });
+    const created = recorder.events.filter((e) => e.name === 'ecwid.order.created') as EcwidOrderEvent[];
+    expect(created).toHaveLength(250);
+    expect(new Set(created.map((e) => e.orderId)).size).toBe(250);
+    expect(recorder.events.filter((e) => e.name === 'ecwid.order.paid')).toHaveLength(50);
+    expect(created[0]).toMatchObject({ source: 'polling', dataOrigin: 'api', storeId: sandbox.storeId });
+    expect(created[0].order).toMatchObject({ id: created[0].orderId });
+    expect(progress.seen.length).toBeGreaterThanOrEqual(2);
+    expect(progress.seen[progress.seen.length - 1]).toMatchObject({ done: true, ordersDone: 250, total: 250 });
+
+    recorder.events.length = 0;
+    laterSeconds(5);
+    expect(await poller.pollNow()).toMatchObject({ emitted: 0 });
+    expect(recorder.events).toHaveLength(0);
+  });
+
+  it('starts from now by default, then emits updates with old statuses from its snapshots, and deletions', async () => {
+    laterSeconds(-10);
+    const before = sandbox.createOrder({ paymentStatus: 'AWAITING_PAYMENT', fulfillmentStatus: 'PROCESSING' });
+    laterSeconds(10);
+    const { poller, recorder } = await start();
+    expect(await poller.pollNow()).toMatchObject({ polled: true, emitted: 0 });
+    expect(recorder.events).toHaveLength(0);
+
+    laterSeconds(3);
+    const order = sandbox.createOrder({ paymentStatus: 'AWAITING_PAYMENT', fulfillmentStatus: 'AWAITING_PROCESSING' });
+    laterSeconds(3);
+    await poller.pollNow();
+    expect(recorder.names).toEqual(['ecwid.order.created']);
+
+    laterSeconds(10);
+    sandbox.updateOrder(order.id, { paymentStatus: 'PAID', fulfillmentStatus: 'SHIPPED' });
+    laterSeconds(3);
+    sandbox.deleteOrder(before.id);
+    laterSeconds(3);
+    await poller.pollNow();
+    expect(recorder.names).toEqual([
+      'ecwid.order.created',
+      'ecwid.order.updated',
+      'ecwid.order.paid',
+      'ecwid.order.payment_status_changed',
+      'ecwid.order.fulfillment_status_changed',
+      'ecwid.order.deleted',
+    ]);
+    const updated = recorder.events[1] as EcwidOrderEvent;
+    expect([updated.oldPaymentStatus, updated.newPaymentStatus, updated.oldFulfillmentStatus, updated.newFulfillmentStatus]).toEqual([
+      'AWAITING_PAYMENT',
+      'PAID',
+      'AWAITING_PROCESSING',
+      'SHIPPED',
+    ]);
+    const deleted = recorder.events[5] as EcwidOrderEvent;
+    expect(deleted.internalId).toBe(before.internalId);
+  });
+
+  it('holds the cursor when a listener fails, and delivers the window once on the next cycle', async () => {
+    sandbox.seedOrders(30);
+    const { poller, recorder, state } = await start({ startFrom: hourAgo(), pageSize: 10 });
+    recorder.failures = 1;
+    await expect(poller.pollNow()).rejects.toThrow(EcwidListenerError);
+    expect(recorder.events).toHaveLength(0);
+    const cursorAfterFailure = await state.getCursor(`${sandbox.storeId}:orders`);
+    expect(cursorAfterFailure).toBeUndefined();
+
+    await poller.pollNow();
+    const ids = (recorder.events as EcwidOrderEvent[]).map((e) => e.orderId);
+    expect(ids).toHaveLength(30);
+    expect(new Set(ids).size).toBe(30);
+    expect(await state.getCursor(`${sandbox.storeId}:orders`)).toEqual(expect.any(Number));
+  });
+
+  it('loses no change when orders move between pages while a cycle pages through them', async () => {
+    // Placed ten minutes ago, well before the overlap, so only the paging itself can catch a moved order.
+    laterSeconds(-600);
+    sandbox.seedOrders(300, () => ({ paymentStatus: 'AWAITING_PAYMENT' }));
+    laterSeconds(600);
+    const { poller, recorder } = await start({ startFrom: hourAgo(), pageSize: 50 });
+    const all = sandbox.listOrders();
+    let mutated = false;
+    const original = recorder.record.bind(recorder);
+    // When the 120th event arrives, the merchant marks 40 earlier orders paid: they leave the window mid-cycle.
+    recorder.record = (event) => {
+      original(event);
+      if (!mutated && recorder.events.length === 120) {
+        mutated = true;
+        laterSeconds(5);
+        for (const order of all.slice(0, 40)) sandbox.updateOrder(order.id, { paymentStatus: 'PAID' });
+      }
+    };
+    await poller.pollNow();
+    expect(mutated).toBe(true);
+    laterSeconds(5);
+    await poller.pollNow();
+
+    const createdIds = (recorder.events.filter((e) => e.name === 'ecwid.order.created') as EcwidOrderEvent[]).map((e) => e.orderId);
+    expect(new Set(createdIds).size).toBe(300);
+    expect(createdIds).toHaveLength(300);
+    const paidIds = (recorder.events.filter((e) => e.name === 'ecwid.order.paid') as EcwidOrderEvent[]).map((e) => e.orderId);
+    expect(paidIds.sort()).toEqual(all.slice(0, 40).map((o) => o.id).sort());
+  });
+
+  it('rides out 429 bursts, 500s, timeouts and dropped connections: nothing lost, nothing twice', async () => {
+    sandbox.seedOrders(120);
+    const { poller, recorder } = await start({ startFrom: hourAgo(), pageSize: 20 });
+    sandbox.injectFault({ match: { path: '/orders' }, status: 429, retryAfterSeconds: 1, times: 1 });
+    sandbox.injectFault({ match: { path: '/orders' }, status: 500, times: 3 });
+    sandbox.injectFault({ match: { path: '/orders' }, delayMs: 800, times: 1 });
+    sandbox.injectFault({ match: { path: '/orders' }, drop: true, times: 2 });
+    for (let cycle = 0; cycle < 6; cycle++) {
+      try {
+        await poller.pollNow();
+        break;
+      } catch {
+        // the cursor is held; the next cycle retries the window
+      }
+    }
+    const ids = (recorder.events as EcwidOrderEvent[]).map((e) => e.orderId);
+    expect(ids).toHaveLength(120);
+    expect(new Set(ids).size).toBe(120);
+    expect(sandbox.requests.some((r) => r.status === 429)).toBe(true);
+  });
+
+  it('lets one poller at a time hold the lease of a store', async () => {
+    const shared = new EcwidMemoryStateStore();
+    sandbox.seedOrders(10);
+    const first = await start({ startFrom: hourAgo() }, shared);
+    const second = await start({ startFrom: hourAgo() }, shared);
+    expect(await first.poller.pollNow()).toMatchObject({ polled: true, emitted: 10 });
+    expect(await second.poller.pollNow()).toMatchObject({ polled: false });
+    expect(second.recorder.events).toHaveLength(0);
+  });
+
+  it('polls on its own, on the interval the instance JSON gives', async () => {
+    const { recorder, state } = await start(
+      { enabled: undefined, autoStart: undefined },
+      new EcwidMemoryStateStore(),
+      { configuration: { 'event.vendor.type': 'polling', 'event.poller.refresh_interval': '0.01' } },
+    );
+    const until = async (done: () => Promise<boolean> | boolean) => {
+      const deadline = Date.now() + 5000;
+      while (!(await done()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    };
+    // Its first cycle marks "now"; only what changes after that is news.
+    await until(async () => (await state.getCursor(`${sandbox.storeId}:orders`)) !== undefined);
+    laterSeconds(2);
+    sandbox.createOrder();
+    laterSeconds(2);
+    await until(() => recorder.events.length > 0);
+    expect(recorder.names).toEqual(['ecwid.order.created']);
+  });
+});
