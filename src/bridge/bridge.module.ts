@@ -2,7 +2,15 @@ import { DynamicModule, Module } from '@nestjs/common';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { EcwidModule, EcwidModuleOptions, ecwidOptionsFromEnv } from '../index';
+import { DEFAULT_STATE_PATH } from '../ecwid.constants';
 import { BridgeEventLogger } from './bridge-event.logger';
+
+/** The bridge keeps dedup ids, cursors and snapshots on disk unless told otherwise (`ECWID_STATE`). */
+function withDurableState(options: EcwidModuleOptions): EcwidModuleOptions {
+  // Set in place: the env helper's key names ride on the object, and a copy would drop them.
+  options.state ??= { type: 'sqlite', path: DEFAULT_STATE_PATH };
+  return options;
+}
 
 /** The standalone bridge: the Ecwid element, wildcard events, and a logger of every event. */
 @Module({})
@@ -16,7 +24,7 @@ export class BridgeModule {
         EcwidModule.forRootAsync({
           imports: [ConfigModule.forRoot({ ignoreEnvFile: true })],
           inject: [ConfigService],
-          useFactory: (env: ConfigService) => ecwidOptionsFromEnv(env),
+          useFactory: (env: ConfigService) => withDurableState(ecwidOptionsFromEnv(env)),
           webhooks: { path: webhookPath },
         }),
       ],
@@ -27,7 +35,7 @@ export class BridgeModule {
   static withOptions(options: EcwidModuleOptions): DynamicModule {
     return {
       module: BridgeModule,
-      imports: [EventEmitterModule.forRoot({ wildcard: true }), EcwidModule.forRoot(options)],
+      imports: [EventEmitterModule.forRoot({ wildcard: true }), EcwidModule.forRoot(withDurableState(options))],
       providers: [BridgeEventLogger],
     };
   }

@@ -4,6 +4,8 @@ import { EcwidConfigError } from './ecwid-config.error';
 import { ECWID_OPTION_KEYS } from './ecwid-config.resolver';
 import type { EcwidConfigField } from './ecwid-config.schema';
 import type { EcwidInstanceJson, EcwidModuleOptions } from './ecwid-options.interface';
+import { DEFAULT_STATE_PATH } from '../ecwid.constants';
+import type { EcwidStateStoreOptions } from '../state/ecwid-state-store.factory';
 
 /** Environment variables read by `ecwidOptionsFromEnv`, by the setting they fill. */
 export const ECWID_ENV_VARIABLES = {
@@ -16,7 +18,15 @@ export const ECWID_ENV_VARIABLES = {
   maxRetries: 'ECWID_MAX_RETRIES',
   requestsPerMinute: 'ECWID_REQUESTS_PER_MINUTE',
   maxBodyBytes: 'ECWID_WEBHOOK_MAX_BODY_BYTES',
-} as const satisfies Partial<Record<EcwidConfigField, string>>;
+  pollingEnabled: 'ECWID_POLLING',
+  pollerRefreshIntervalMinutes: 'ECWID_POLL_INTERVAL_MINUTES',
+  pollLeaseTtlMs: 'ECWID_POLL_LEASE_TTL_MS',
+  pollingStartFrom: 'ECWID_POLL_FROM',
+  state: 'ECWID_STATE',
+} as const satisfies Partial<Record<EcwidConfigField | 'pollingStartFrom' | 'state', string>>;
+
+/** Key prefix for the Redis state store (several apps can share one Redis). */
+export const ECWID_STATE_KEY_PREFIX = 'ECWID_STATE_KEY_PREFIX';
 
 /** A Cloud Elements instance JSON, from a file or inline. */
 export const ECWID_INSTANCE_FILE = 'ECWID_INSTANCE_FILE';
@@ -54,6 +64,18 @@ function readInstance(read: (key: string) => string | undefined): EcwidInstanceJ
   }
 }
 
+/** `memory`, `sqlite` or `sqlite:<path>`, or a `redis://` / `rediss://` URL. */
+function stateFromEnv(value: string | undefined, keyPrefix: string | undefined): EcwidStateStoreOptions | undefined {
+  if (value === undefined) return undefined;
+  if (value === 'memory') return { type: 'memory' };
+  if (value === 'sqlite') return { type: 'sqlite', path: DEFAULT_STATE_PATH };
+  if (value.startsWith('sqlite:')) return { type: 'sqlite', path: value.slice('sqlite:'.length) };
+  if (/^rediss?:\/\//.test(value)) return { type: 'redis', redis: value, keyPrefix };
+  throw new EcwidConfigError([
+    { key: ECWID_ENV_VARIABLES.state, message: 'must be "memory", "sqlite", "sqlite:<path>" or a redis:// URL' },
+  ]);
+}
+
 /**
  * Builds module options from environment variables (`ECWID_STORE_ID`, `ECWID_TOKEN`, `ECWID_CLIENT_SECRET`, ...)
  * and, when `ECWID_INSTANCE_FILE` or `ECWID_INSTANCE_JSON` is set, the Cloud Elements instance JSON.
@@ -77,6 +99,13 @@ export function ecwidOptionsFromEnv(source: EcwidEnvSource = process.env): Ecwid
     webhooks: {
       maxBodyBytes: read(ECWID_ENV_VARIABLES.maxBodyBytes) as unknown as number | undefined,
     },
+    polling: {
+      enabled: read(ECWID_ENV_VARIABLES.pollingEnabled) as unknown as boolean | undefined,
+      intervalMinutes: read(ECWID_ENV_VARIABLES.pollerRefreshIntervalMinutes) as unknown as number | undefined,
+      leaseTtlMs: read(ECWID_ENV_VARIABLES.pollLeaseTtlMs) as unknown as number | undefined,
+      startFrom: read(ECWID_ENV_VARIABLES.pollingStartFrom),
+    },
+    state: stateFromEnv(read(ECWID_ENV_VARIABLES.state), read(ECWID_STATE_KEY_PREFIX)),
   };
   Object.defineProperty(options, ECWID_OPTION_KEYS, { value: { ...ECWID_ENV_VARIABLES }, enumerable: false });
   return options;

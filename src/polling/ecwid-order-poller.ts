@@ -111,7 +111,11 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
   /** Renews or takes the lease often enough that a standby replica takes over within one lease period. */
   private async tick(): Promise<void> {
     try {
+      const held = this.holding;
       this.holding = await this.state.acquireLease(this.leaseKey, this.holder, this.config.polling.leaseTtlMs);
+      if (this.holding !== held) {
+        this.logger.log(`Store ${this.config.storeId}: ${this.holder} ${this.holding ? 'holds the polling lease' : 'lost the polling lease'}`);
+      }
       if (this.holding && Date.now() >= this.nextCycleAt) {
         await this.serialized(() => this.cycle());
         this.failures = 0;
