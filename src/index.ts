@@ -20,6 +20,7 @@ export {
   ECWID_ENV_VARIABLES,
   ECWID_INSTANCE_FILE,
   ECWID_INSTANCE_JSON,
+  ECWID_STATE_KEY_PREFIX,
 } from './config/ecwid-env';
 export type { EcwidEnvSource } from './config/ecwid-env';
 
@@ -50,13 +51,14 @@ export { EcwidEventPipeline } from './events/ecwid-event.pipeline';
 export type { EcwidPipelineOutcome } from './events/ecwid-event.pipeline';
 export { EcwidListenerError, EcwidHydrationError } from './events/ecwid-event.errors';
 
-export type { EcwidDedupStore, EcwidDedupClaim } from './state/ecwid-dedup-store.interface';
+export type { EcwidDedupStore, EcwidDedupClaim, EcwidClaimOptions } from './state/ecwid-dedup-store.interface';
 export { EcwidMemoryDedupStore } from './state/ecwid-memory-dedup.store';
 export type { EcwidStateStore, EcwidOrderSnapshot } from './state/ecwid-state-store.interface';
 export { EcwidMemoryStateStore } from './state/ecwid-memory-state.store';
 export { EcwidSqliteStateStore } from './state/ecwid-sqlite-state.store';
 export { EcwidRedisStateStore } from './state/ecwid-redis-state.store';
 export { createEcwidStateStore } from './state/ecwid-state-store.factory';
+export { EcwidMissingPeerError } from './state/ecwid-missing-peer.error';
 export type { EcwidStateStoreOptions } from './state/ecwid-state-store.factory';
 export { InjectEcwidStateStore } from './state/inject-ecwid-state-store.decorator';
 

@@ -12,6 +12,14 @@ describe('EcwidMemoryDedupStore', () => {
     expect(await store.claim('a')).toBe('duplicate');
   });
 
+  it('lets a caller take over an in-flight claim, but never a completed one', async () => {
+    const store = new EcwidMemoryDedupStore(10, clock);
+    await store.claim('a');
+    expect(await store.claim('a', { takeOver: true })).toBe('claimed');
+    await store.complete('a', 60);
+    expect(await store.claim('a', { takeOver: true })).toBe('duplicate');
+  });
+
   it('forgets a released id so a redelivery is handled again', async () => {
     const store = new EcwidMemoryDedupStore(10, clock);
     await store.claim('a');

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import { ECWID_DEDUP_STORE, ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
 import { EcwidOrdersService } from '../orders/ecwid-orders.service';
-import type { EcwidDedupStore } from '../state/ecwid-dedup-store.interface';
+import type { EcwidClaimOptions, EcwidDedupStore } from '../state/ecwid-dedup-store.interface';
 import { EcwidEventDispatcher } from './ecwid-event.dispatcher';
 import { EcwidHydrationError, EcwidListenerError } from './ecwid-event.errors';
 import { deriveEcwidEvents } from './ecwid-event.factory';
@@ -25,10 +25,10 @@ export class EcwidEventPipeline {
     private readonly dispatcher: EcwidEventDispatcher,
   ) {}
 
-  async process(event: EcwidEvent): Promise<EcwidPipelineOutcome> {
+  async process(event: EcwidEvent, options: EcwidClaimOptions = {}): Promise<EcwidPipelineOutcome> {
     const key = `${event.storeId}:${event.eventId}`;
     const ttl = this.config.webhooks.dedupTtlSeconds;
-    if ((await this.dedup.claim(key)) !== 'claimed') return 'duplicate';
+    if ((await this.dedup.claim(key, options)) !== 'claimed') return 'duplicate';
     try {
       if (this.config.hydrate) await this.hydrate(event);
       await this.dispatcher.dispatch([event, ...deriveEcwidEvents(event)]);

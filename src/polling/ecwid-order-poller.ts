@@ -238,7 +238,8 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
   private async emit(facts: EcwidEventFacts, result: EcwidPollResult, order?: EcwidOrder): Promise<void> {
     const event = createEcwidEvent(facts, 'polling', 'api');
     if (order && event instanceof EcwidOrderEvent) event.order = order;
-    if ((await this.pipeline.process(event)) === 'emitted') result.emitted++;
+    // Holding the lease makes this poller the only handler of polling events: an in-flight claim is a dead holder's.
+    if ((await this.pipeline.process(event, { takeOver: true })) === 'emitted') result.emitted++;
     else result.duplicates++;
   }
 

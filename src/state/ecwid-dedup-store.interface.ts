@@ -1,13 +1,22 @@
 /** What a claim on an event id found. */
 export type EcwidDedupClaim = 'claimed' | 'duplicate' | 'in-flight';
 
+export interface EcwidClaimOptions {
+  /**
+   * Take over an in-flight claim: for a caller that knows its holder is gone. The poller that holds a store's
+   * lease is the only legitimate handler of that store's polling events, so their in-flight claims are stale.
+   */
+  takeOver?: boolean;
+}
+
 /**
  * Remembers which event ids were handled, so a redelivered event is not emitted twice.
- * A claim marks an id in flight (for a lease the store chooses, so a crashed handler does not block it forever); `complete` records it as done for `ttlSeconds`; `release` forgets a failed one
- * so the sender's retry is handled again. Implementations for several replicas must make `claim` atomic.
+ * A claim marks an id in flight, for a lease the store chooses so that a crashed handler does not block it forever;
+ * `complete` records it as done for `ttlSeconds`; `release` forgets a failed one so the sender's retry is handled
+ * again. Implementations for several replicas must make `claim` atomic.
  */
 export interface EcwidDedupStore {
-  claim(eventId: string): Promise<EcwidDedupClaim>;
+  claim(eventId: string, options?: EcwidClaimOptions): Promise<EcwidDedupClaim>;
   complete(eventId: string, ttlSeconds: number): Promise<void>;
   release(eventId: string): Promise<void>;
 }

@@ -1,4 +1,4 @@
-import type { EcwidDedupClaim, EcwidDedupStore } from './ecwid-dedup-store.interface';
+import type { EcwidClaimOptions, EcwidDedupClaim, EcwidDedupStore } from './ecwid-dedup-store.interface';
 
 /** An in-flight claim left by a crashed handler is given up after this long, so a retry is not refused forever. */
 const IN_FLIGHT_TTL_MS = 5 * 60 * 1000;
@@ -24,10 +24,10 @@ export class EcwidMemoryDedupStore implements EcwidDedupStore {
     return this.entries.size;
   }
 
-  async claim(eventId: string): Promise<EcwidDedupClaim> {
+  async claim(eventId: string, options: EcwidClaimOptions = {}): Promise<EcwidDedupClaim> {
     const now = this.now();
     const entry = this.entries.get(eventId);
-    if (entry && entry.expiresAt > now) return entry.done ? 'duplicate' : 'in-flight';
+    if (entry && entry.expiresAt > now && (entry.done || !options.takeOver)) return entry.done ? 'duplicate' : 'in-flight';
     this.entries.delete(eventId);
     this.insert(eventId, { done: false, expiresAt: now + IN_FLIGHT_TTL_MS });
     return 'claimed';

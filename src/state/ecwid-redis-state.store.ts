@@ -1,0 +1,134 @@
+import type { Redis, RedisOptions } from 'ioredis';
+import type { EcwidClaimOptions, EcwidDedupClaim } from './ecwid-dedup-store.interface';
+import { loadEcwidPeer } from './ecwid-missing-peer.error';
+import type { EcwidOrderSnapshot, EcwidStateStore } from './ecwid-state-store.interface';
+
+export interface EcwidRedisStateStoreOptions {
+  /** A client to share (left open by `close()`), or the options or URL of one this store creates and closes. */
+  redis: Redis | RedisOptions | string;
+  /** Put before every key this store writes. Default `ecwid:`. */
+  keyPrefix?: string;
+}
+
+/** An in-flight claim left by a crashed handler is given up after this long, so a retry is not refused forever. */
+const IN_FLIGHT_TTL_MS = 5 * 60 * 1000;
+const IN_FLIGHT = 'inflight';
+const DONE = 'done';
+
+/** Each check-then-write runs as one Lua script, so replicas sharing this Redis never interleave inside it. */
+const SCRIPTS = {
+  ecwidClaim: `
+    if redis.call('SET', KEYS[1], '${IN_FLIGHT}', 'NX', 'PX', ARGV[1]) then return 'claimed' end
+    if redis.call('GET', KEYS[1]) == '${DONE}' then return 'duplicate' end
+    if ARGV[2] ~= '1' then return 'in-flight' end
+    redis.call('SET', KEYS[1], '${IN_FLIGHT}', 'PX', ARGV[1])
+    return 'claimed'`,
+  ecwidRelease: `
+    if redis.call('GET', KEYS[1]) == '${IN_FLIGHT}' then redis.call('DEL', KEYS[1]) end
+    return 0`,
+  ecwidAcquireLease: `
+    local holder = redis.call('GET', KEYS[1])
+    if holder and holder ~= ARGV[1] then return 0 end
+    redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+    return 1`,
+  ecwidReleaseLease: `
+    if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+    return 0`,
+};
+
+/** The client once the scripts above are defined on it as commands (EVALSHA, with EVAL when Redis lost the script). */
+interface EcwidScriptedRedis extends Redis {
+  ecwidClaim(key: string, inFlightTtlMs: number, takeOver: 0 | 1): Promise<EcwidDedupClaim>;
+  ecwidRelease(key: string): Promise<number>;
+  ecwidAcquireLease(key: string, holder: string, ttlMs: number): Promise<number>;
+  ecwidReleaseLease(key: string, holder: string): Promise<number>;
+}
+
+const INSTALL = 'Install it with `npm install ioredis@^5`.';
+
+/** State in Redis, shared by every replica of the app: claims and leases are atomic across processes. */
+export class EcwidRedisStateStore implements EcwidStateStore {
+  private readonly redis: EcwidScriptedRedis;
+  private readonly owned: boolean;
+  private readonly prefix: string;
+
+  constructor(options: EcwidRedisStateStoreOptions) {
+    this.owned = !isRedisClient(options.redis);
+    const client = isRedisClient(options.redis) ? options.redis : connect(options.redis);
+    for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { lua, numberOfKeys: 1 });
+    this.redis = client as EcwidScriptedRedis;
+    this.prefix = options.keyPrefix ?? 'ecwid:';
+  }
+
+  async claim(eventId: string, options: EcwidClaimOptions = {}): Promise<EcwidDedupClaim> {
+    return this.redis.ecwidClaim(this.dedupKey(eventId), IN_FLIGHT_TTL_MS, options.takeOver ? 1 : 0);
+  }
+
+  async complete(eventId: string, ttlSeconds: number): Promise<void> {
+    // PX rather than EX, so a fractional TTL is kept as the memory and SQLite stores keep it.
+    await this.redis.set(this.dedupKey(eventId), DONE, 'PX', Math.round(ttlSeconds * 1000));
+  }
+
+  async release(eventId: string): Promise<void> {
+    await this.redis.ecwidRelease(this.dedupKey(eventId));
+  }
+
+  async getCursor(key: string): Promise<number | undefined> {
+    const value = await this.redis.get(`${this.prefix}cursor:${key}`);
+    return value === null ? undefined : Number(value);
+  }
+
+  async setCursor(key: string, value: number): Promise<void> {
+    await this.redis.set(`${this.prefix}cursor:${key}`, String(value));
+  }
+
+  async getSnapshots(storeId: number, internalIds: number[]): Promise<Map<number, EcwidOrderSnapshot>> {
+    const found = new Map<number, EcwidOrderSnapshot>();
+    // Redis refuses HMGET, HSET and HDEL without fields.
+    if (internalIds.length === 0) return found;
+    const values = await this.redis.hmget(this.snapshotKey(storeId), ...internalIds.map(String));
+    values.forEach((value, index) => {
+      if (value !== null) found.set(internalIds[index], JSON.parse(value) as EcwidOrderSnapshot);
+    });
+    return found;
+  }
+
+  async putSnapshots(storeId: number, snapshots: EcwidOrderSnapshot[]): Promise<void> {
+    if (snapshots.length === 0) return;
+    await this.redis.hset(this.snapshotKey(storeId), Object.fromEntries(snapshots.map((s) => [s.internalId, JSON.stringify(s)])));
+  }
+
+  async deleteSnapshots(storeId: number, internalIds: number[]): Promise<void> {
+    if (internalIds.length === 0) return;
+    await this.redis.hdel(this.snapshotKey(storeId), ...internalIds.map(String));
+  }
+
+  async acquireLease(key: string, holder: string, ttlMs: number): Promise<boolean> {
+    return (await this.redis.ecwidAcquireLease(`${this.prefix}lease:${key}`, holder, ttlMs)) === 1;
+  }
+
+  async releaseLease(key: string, holder: string): Promise<void> {
+    await this.redis.ecwidReleaseLease(`${this.prefix}lease:${key}`, holder);
+  }
+
+  async close(): Promise<void> {
+    if (this.owned) await this.redis.quit();
+  }
+
+  private dedupKey(eventId: string): string {
+    return `${this.prefix}dedup:${eventId}`;
+  }
+
+  private snapshotKey(storeId: number): string {
+    return `${this.prefix}snap:${storeId}`;
+  }
+}
+
+function isRedisClient(value: Redis | RedisOptions | string): value is Redis {
+  return typeof value === 'object' && typeof (value as Redis).defineCommand === 'function';
+}
+
+function connect(target: RedisOptions | string): Redis {
+  const RedisClient = loadEcwidPeer('ioredis', INSTALL, () => (require('ioredis') as { Redis: typeof Redis }).Redis);
+  return typeof target === 'string' ? new RedisClient(target) : new RedisClient(target);
+}
