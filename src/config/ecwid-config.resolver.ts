@@ -53,6 +53,7 @@ const FIELDS: FieldSpec[] = [
   { field: 'retryBaseDelayMs', path: ['http', 'retryBaseDelayMs'], coerce: 'int' },
   { field: 'retryMaxDelayMs', path: ['http', 'retryMaxDelayMs'], coerce: 'int' },
   { field: 'requestsPerMinute', path: ['http', 'requestsPerMinute'], coerce: 'int' },
+  { field: 'rateLimitWindowMs', path: ['http', 'rateLimitWindowMs'], coerce: 'int' },
   { field: 'webhooksEnabled', path: ['webhooks', 'enabled'], coerce: 'bool' },
   { field: 'webhooksPath', path: ['webhooks', 'path'], coerce: 'string' },
   { field: 'maxBodyBytes', path: ['webhooks', 'maxBodyBytes'], coerce: 'int' },
@@ -226,6 +227,7 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
       retryBaseDelayMs: schema.retryBaseDelayMs ?? DEFAULT_RETRY_BASE_DELAY_MS,
       retryMaxDelayMs: schema.retryMaxDelayMs ?? Math.max(DEFAULT_RETRY_MAX_DELAY_MS, schema.retryBaseDelayMs ?? 0),
       requestsPerMinute: schema.requestsPerMinute ?? DEFAULT_REQUESTS_PER_MINUTE,
+      rateLimitWindowMs: schema.rateLimitWindowMs ?? 60_000,
     },
     webhooks: {
       enabled: schema.webhooksEnabled ?? schema.clientSecret !== undefined,

@@ -51,6 +51,9 @@ export class EcwidConfigSchema {
   @IsOptional() @IsInt({ message: 'must be a whole number' }) @Min(1, { message: 'must be at least 1' })
   requestsPerMinute?: number;
 
+  @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(100, { message: 'must be at least 100' })
+  rateLimitWindowMs?: number;
+
   @IsOptional() @IsBoolean({ message: 'must be true or false' })
   webhooksEnabled?: boolean;
 

@@ -23,6 +23,8 @@ export interface EcwidHttpOptions {
   retryMaxDelayMs?: number;
   /** Client-side limit per token in any rolling minute. Default 600 (Ecwid's limit). */
   requestsPerMinute?: number;
+  /** The window `requestsPerMinute` counts over: a minute, as Ecwid's. Shorter only to scale a test down in time. */
+  rateLimitWindowMs?: number;
 }
 
 export interface EcwidWebhookOptions {

@@ -19,6 +19,7 @@ export interface EcwidResolvedConfig {
     retryBaseDelayMs: number;
     retryMaxDelayMs: number;
     requestsPerMinute: number;
+    rateLimitWindowMs: number;
   };
   webhooks: {
     enabled: boolean;

@@ -53,7 +53,7 @@ export class EcwidHttpClient {
       headers: { Accept: 'application/json' },
     });
     const limiterKey = createHash('sha256').update(this.token ?? `store:${config.storeId}`).digest('hex');
-    this.limiter = EcwidRateLimiterRegistry.for(limiterKey, config.http.requestsPerMinute);
+    this.limiter = EcwidRateLimiterRegistry.for(limiterKey, config.http.requestsPerMinute, config.http.rateLimitWindowMs);
   }
 
   async request<T>(req: EcwidRequest): Promise<T> {

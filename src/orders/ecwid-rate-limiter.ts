@@ -43,15 +43,18 @@ export class EcwidRateLimiter {
   }
 }
 
-/** One limiter per token per process, so two modules (or the poller and the API) sharing a token share the budget. */
+/**
+ * One limiter per token per process, so two modules (or the poller and the API) sharing a token share the budget.
+ * The window gets a 1% margin (at least 50 ms): requests started a full window apart can arrive closer than that.
+ */
 export class EcwidRateLimiterRegistry {
   private static readonly limiters = new Map<string, EcwidRateLimiter>();
 
-  static for(key: string, limit: number): EcwidRateLimiter {
-    const id = `${key}:${limit}`;
+  static for(key: string, limit: number, windowMs = 60_000): EcwidRateLimiter {
+    const id = `${key}:${limit}:${windowMs}`;
     let limiter = this.limiters.get(id);
     if (!limiter) {
-      limiter = new EcwidRateLimiter(limit);
+      limiter = new EcwidRateLimiter(limit, windowMs + Math.max(50, windowMs / 100));
       this.limiters.set(id, limiter);
     }
     return limiter;
