@@ -207,6 +207,39 @@ describe.each([memory, sqliteBackend(), redisBackend()])('$name state store', (b
       });
     });
 
+    describe('records and counters', () => {
+      it('lists the records of a collection in id order, after an id and up to a limit', async () => {
+        await store.putRecords('outbox', [
+          { id: '0003', value: 'c' },
+          { id: '0001', value: 'a' },
+          { id: '0002', value: 'b' },
+        ]);
+        await store.putRecords('other', [{ id: '0001', value: 'x' }]);
+        expect(await store.listRecords('outbox')).toEqual([
+          { id: '0001', value: 'a' },
+          { id: '0002', value: 'b' },
+          { id: '0003', value: 'c' },
+        ]);
+        expect(await store.listRecords('outbox', { afterId: '0001', limit: 1 })).toEqual([{ id: '0002', value: 'b' }]);
+        expect(await store.listRecords('missing')).toEqual([]);
+      });
+
+      it('overwrites a record by id and deletes only those asked', async () => {
+        await store.putRecords('outbox', [{ id: 'a', value: '1' }, { id: 'b', value: '2' }]);
+        await store.putRecords('outbox', [{ id: 'a', value: '3' }]);
+        await store.deleteRecords('outbox', ['b', 'nope']);
+        expect(await store.listRecords('outbox')).toEqual([{ id: 'a', value: '3' }]);
+        await store.putRecords('outbox', []);
+        await store.deleteRecords('outbox', []);
+      });
+
+      it('counts up from 1, per counter', async () => {
+        expect(await store.increment('seq')).toBe(1);
+        expect(await store.increment('seq')).toBe(2);
+        expect(await store.increment('other')).toBe(1);
+      });
+    });
+
     if (backend.shared) {
       describe('shared by several connections', () => {
         it('keeps cursors, snapshots, done ids and claims when closed and reopened', async () => {

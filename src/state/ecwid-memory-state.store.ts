@@ -1,5 +1,5 @@
 import { EcwidMemoryDedupStore } from './ecwid-memory-dedup.store';
-import type { EcwidOrderSnapshot, EcwidStateStore } from './ecwid-state-store.interface';
+import type { EcwidOrderSnapshot, EcwidRecord, EcwidStateStore } from './ecwid-state-store.interface';
 
 interface Lease {
   holder: string;
@@ -11,6 +11,8 @@ export class EcwidMemoryStateStore extends EcwidMemoryDedupStore implements Ecwi
   private readonly cursors = new Map<string, number>();
   private readonly snapshots = new Map<string, EcwidOrderSnapshot>();
   private readonly leases = new Map<string, Lease>();
+  private readonly collections = new Map<string, Map<string, string>>();
+  private readonly counters = new Map<string, number>();
 
   constructor(
     maxDedupEntries = 100_000,
@@ -56,7 +58,32 @@ export class EcwidMemoryStateStore extends EcwidMemoryDedupStore implements Ecwi
     if (this.leases.get(key)?.holder === holder) this.leases.delete(key);
   }
 
+  async putRecords(collection: string, records: EcwidRecord[]): Promise<void> {
+    let items = this.collections.get(collection);
+    if (!items) this.collections.set(collection, (items = new Map()));
+    for (const record of records) items.set(record.id, record.value);
+  }
+
+  async listRecords(collection: string, options: { afterId?: string; limit?: number } = {}): Promise<EcwidRecord[]> {
+    const ids = [...(this.collections.get(collection)?.keys() ?? [])].sort();
+    const after = options.afterId;
+    const selected = (after === undefined ? ids : ids.filter((id) => id > after)).slice(0, options.limit ?? Infinity);
+    return selected.map((id) => ({ id, value: this.collections.get(collection)!.get(id)! }));
+  }
+
+  async deleteRecords(collection: string, ids: string[]): Promise<void> {
+    const items = this.collections.get(collection);
+    for (const id of ids) items?.delete(id);
+  }
+
+  async increment(counter: string): Promise<number> {
+    const value = (this.counters.get(counter) ?? 0) + 1;
+    this.counters.set(counter, value);
+    return value;
+  }
+
   async close(): Promise<void> {
+    this.collections.clear();
     this.cursors.clear();
     this.snapshots.clear();
     this.leases.clear();

@@ -1,7 +1,7 @@
 import type { Redis, RedisOptions } from 'ioredis';
 import type { EcwidClaimOptions, EcwidDedupClaim } from './ecwid-dedup-store.interface';
 import { loadEcwidPeer } from './ecwid-missing-peer.error';
-import type { EcwidOrderSnapshot, EcwidStateStore } from './ecwid-state-store.interface';
+import type { EcwidOrderSnapshot, EcwidRecord, EcwidStateStore } from './ecwid-state-store.interface';
 
 export interface EcwidRedisStateStoreOptions {
   /** A client to share (left open by `close()`), or the options or URL of one this store creates and closes. */
@@ -109,6 +109,40 @@ export class EcwidRedisStateStore implements EcwidStateStore {
 
   async releaseLease(key: string, holder: string): Promise<void> {
     await this.redis.ecwidReleaseLease(`${this.prefix}lease:${key}`, holder);
+  }
+
+  /** A hash holds the values; a sorted set with equal scores orders the ids as strings for ZRANGEBYLEX. */
+  async putRecords(collection: string, records: EcwidRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    const [values, index] = this.recordKeys(collection);
+    await this.redis
+      .multi()
+      .hset(values, ...records.flatMap((r) => [r.id, r.value]))
+      .zadd(index, ...records.flatMap((r) => [0, r.id]))
+      .exec();
+  }
+
+  async listRecords(collection: string, options: { afterId?: string; limit?: number } = {}): Promise<EcwidRecord[]> {
+    const [values, index] = this.recordKeys(collection);
+    const from = options.afterId === undefined ? '-' : `(${options.afterId}`;
+    const ids = await this.redis.zrangebylex(index, from, '+', 'LIMIT', 0, options.limit ?? -1);
+    if (ids.length === 0) return [];
+    const found = await this.redis.hmget(values, ...ids);
+    return ids.flatMap((id, i) => (found[i] === null ? [] : [{ id, value: found[i] as string }]));
+  }
+
+  async deleteRecords(collection: string, ids: string[]): Promise<void> {
+    if (ids.length === 0) return;
+    const [values, index] = this.recordKeys(collection);
+    await this.redis.multi().hdel(values, ...ids).zrem(index, ...ids).exec();
+  }
+
+  async increment(counter: string): Promise<number> {
+    return this.redis.incr(`${this.prefix}counter:${counter}`);
+  }
+
+  private recordKeys(collection: string): [string, string] {
+    return [`${this.prefix}records:${collection}`, `${this.prefix}records-index:${collection}`];
   }
 
   async close(): Promise<void> {

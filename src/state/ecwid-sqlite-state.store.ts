@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
 import type { EcwidClaimOptions, EcwidDedupClaim } from './ecwid-dedup-store.interface';
 import { loadEcwidPeer } from './ecwid-missing-peer.error';
-import type { EcwidOrderSnapshot, EcwidStateStore } from './ecwid-state-store.interface';
+import type { EcwidOrderSnapshot, EcwidRecord, EcwidStateStore } from './ecwid-state-store.interface';
 
 export interface EcwidSqliteStateStoreOptions {
   /** Database file (parent folders are created), or `':memory:'`. */
@@ -34,6 +34,16 @@ const SCHEMA = `
     -- The whole snapshot as JSON, so a field added to EcwidOrderSnapshot needs no migration.
     data TEXT NOT NULL,
     PRIMARY KEY (store_id, internal_id)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS ecwid_records (
+    collection TEXT NOT NULL,
+    id TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (collection, id)
+  ) WITHOUT ROWID;
+  CREATE TABLE IF NOT EXISTS ecwid_counters (
+    name TEXT PRIMARY KEY,
+    value INTEGER NOT NULL
   ) WITHOUT ROWID;
   CREATE TABLE IF NOT EXISTS ecwid_leases (
     key TEXT PRIMARY KEY,
@@ -66,6 +76,11 @@ export class EcwidSqliteStateStore implements EcwidStateStore {
   private readonly removeSnapshots: Statement<[number, string]>;
   private readonly takeLease: Statement<[{ key: string; holder: string; now: number; ttl: number }]>;
   private readonly dropLease: Statement<[string, string]>;
+  private readonly writeRecord: Statement<[{ collection: string; id: string; value: string }]>;
+  private readonly readRecords: Statement<[string, string, number], EcwidRecord>;
+  private readonly removeRecords: Statement<[string, string]>;
+  private readonly bump: Statement<[string], { value: number }>;
+  private readonly writeRecords: (collection: string, records: EcwidRecord[]) => void;
   private readonly claimOnce: (eventId: string, now: number, takeOver: boolean) => EcwidDedupClaim;
   private readonly writeSnapshots: (storeId: number, snapshots: EcwidOrderSnapshot[]) => void;
   private completesSinceSweep = 0;
@@ -112,6 +127,20 @@ export class EcwidSqliteStateStore implements EcwidStateStore {
        WHERE ecwid_leases.holder = excluded.holder OR ecwid_leases.expires_at <= @now`,
     );
     this.dropLease = this.db.prepare('DELETE FROM ecwid_leases WHERE key = ? AND holder = ?');
+    this.writeRecord = this.db.prepare(
+      `INSERT INTO ecwid_records (collection, id, value) VALUES (@collection, @id, @value)
+       ON CONFLICT (collection, id) DO UPDATE SET value = excluded.value`,
+    );
+    this.readRecords = this.db.prepare('SELECT id, value FROM ecwid_records WHERE collection = ? AND id > ? ORDER BY id LIMIT ?');
+    this.removeRecords = this.db.prepare(
+      'DELETE FROM ecwid_records WHERE collection = ? AND id IN (SELECT value FROM json_each(?))',
+    );
+    this.bump = this.db.prepare(
+      'INSERT INTO ecwid_counters (name, value) VALUES (?, 1) ON CONFLICT (name) DO UPDATE SET value = value + 1 RETURNING value',
+    );
+    this.writeRecords = this.db.transaction((collection: string, records: EcwidRecord[]) => {
+      for (const record of records) this.writeRecord.run({ collection, id: record.id, value: record.value });
+    });
 
     // IMMEDIATE takes the write lock first, so another process cannot change the row between the insert and the read.
     const claimTransaction = this.db.transaction((eventId: string, now: number, takeOver: boolean): EcwidDedupClaim => {
@@ -171,6 +200,22 @@ export class EcwidSqliteStateStore implements EcwidStateStore {
 
   async releaseLease(key: string, holder: string): Promise<void> {
     this.dropLease.run(key, holder);
+  }
+
+  async putRecords(collection: string, records: EcwidRecord[]): Promise<void> {
+    this.writeRecords(collection, records);
+  }
+
+  async listRecords(collection: string, options: { afterId?: string; limit?: number } = {}): Promise<EcwidRecord[]> {
+    return this.readRecords.all(collection, options.afterId ?? '', options.limit ?? -1);
+  }
+
+  async deleteRecords(collection: string, ids: string[]): Promise<void> {
+    this.removeRecords.run(collection, JSON.stringify(ids));
+  }
+
+  async increment(counter: string): Promise<number> {
+    return this.bump.get(counter)!.value;
   }
 
   async close(): Promise<void> {

@@ -11,6 +11,11 @@ export interface EcwidOrderSnapshot {
   updateTimestamp: number;
 }
 
+export interface EcwidRecord {
+  id: string;
+  value: string;
+}
+
 /**
  * Everything the event sources need to lose nothing and deliver once: dedup ids (with TTL), poll cursors,
  * per-order snapshots and leases. Implementations for several replicas make `claim` and `acquireLease` atomic.
@@ -31,6 +36,14 @@ export interface EcwidStateStore extends EcwidDedupStore {
    */
   acquireLease(key: string, holder: string, ttlMs: number): Promise<boolean>;
   releaseLease(key: string, holder: string): Promise<void>;
+
+  /** Writes records of a collection (the outbox keeps its events and notifications here); values are opaque strings. */
+  putRecords(collection: string, records: EcwidRecord[]): Promise<void>;
+  /** Records of a collection in ascending id order (ids compare as strings), after `afterId` when given. */
+  listRecords(collection: string, options?: { afterId?: string; limit?: number }): Promise<EcwidRecord[]>;
+  deleteRecords(collection: string, ids: string[]): Promise<void>;
+  /** Adds one to a counter and returns the new value, atomically. */
+  increment(counter: string): Promise<number>;
 
   /** Closes connections or files; the store is not used afterwards. */
   close(): Promise<void>;
