@@ -32,3 +32,10 @@ export const DEFAULT_POLL_OVERLAP_SECONDS = 30;
 export const DEFAULT_CREATED_TOLERANCE_SECONDS = 2;
 export const DEFAULT_POLL_LEASE_TTL_MS = 30_000;
 export const DEFAULT_STATE_PATH = '.ecwid/ecwid-state.db';
+/** Cloud Elements retried a notification 9 times, 2^(2x) seconds apart: the unit is a second, the factor 4. */
+export const DEFAULT_NOTIFY_MAX_RETRIES = 9;
+export const DEFAULT_NOTIFY_RETRY_UNIT_MS = 1000;
+export const DEFAULT_NOTIFY_TIMEOUT_MS = 10_000;
+/** Cloud Elements put up to 20 webhook events, or 10 polled ones, in one notification. */
+export const NOTIFY_BATCH_WEBHOOK = 20;
+export const NOTIFY_BATCH_POLLING = 10;

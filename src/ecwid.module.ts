@@ -16,6 +16,8 @@ import { EcwidEventDispatcher } from './events/ecwid-event.dispatcher';
 import { EcwidEventPipeline } from './events/ecwid-event.pipeline';
 import { EcwidHttpClient } from './orders/ecwid-http.client';
 import { EcwidOrdersService } from './orders/ecwid-orders.service';
+import { EcwidNotificationOutbox } from './notifications/ecwid-notification.outbox';
+import { EcwidNotificationsService } from './notifications/ecwid-notifications.service';
 import { EcwidOrderPoller } from './polling/ecwid-order-poller';
 import { EcwidStateOwner } from './state/ecwid-state-owner';
 import type { EcwidStateStore } from './state/ecwid-state-store.interface';
@@ -92,6 +94,8 @@ export class EcwidModule extends EcwidConfigurableModule {
       EcwidWebhookReceiver,
       EcwidWebhookGuard,
       EcwidOrderPoller,
+      EcwidNotificationOutbox,
+      EcwidNotificationsService,
     ];
     return {
       ...base,
@@ -99,7 +103,14 @@ export class EcwidModule extends EcwidConfigurableModule {
       imports: [...(base.imports ?? []), EventEmitterModule.forRoot()],
       controllers: route.enabled ? [createEcwidWebhookController(route)] : [],
       providers: [...(base.providers ?? []), ...providers],
-      exports: [EcwidConfigService, EcwidOrdersService, EcwidEventPipeline, EcwidOrderPoller, ECWID_STATE_STORE],
+      exports: [
+        EcwidConfigService,
+        EcwidOrdersService,
+        EcwidEventPipeline,
+        EcwidOrderPoller,
+        EcwidNotificationsService,
+        ECWID_STATE_STORE,
+      ],
     };
   }
 }

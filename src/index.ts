@@ -10,6 +10,7 @@ export type {
   EcwidHttpOptions,
   EcwidWebhookOptions,
   EcwidPollingOptions,
+  EcwidNotificationOptions,
 } from './config/ecwid-options.interface';
 export type { EcwidResolvedConfig, EcwidEventVendorType } from './config/ecwid-resolved-config';
 export { EcwidSecret } from './config/ecwid-secret';
@@ -62,6 +63,14 @@ export { EcwidMissingPeerError } from './state/ecwid-missing-peer.error';
 export type { EcwidStateStoreOptions } from './state/ecwid-state-store.factory';
 export { InjectEcwidStateStore } from './state/inject-ecwid-state-store.decorator';
 
+export { EcwidNotificationsService } from './notifications/ecwid-notifications.service';
+export { signEcwidNotification, verifyEcwidNotificationSignature } from './notifications/ecwid-notification.signature';
+export { EcwidNotificationProblem } from './notifications/ecwid-notification.model';
+export type {
+  EcwidNotificationBody,
+  EcwidNotificationEvent,
+  EcwidFailedNotification,
+} from './notifications/ecwid-notification.model';
 export { EcwidOrderPoller } from './polling/ecwid-order-poller';
 export type { EcwidPollResult } from './polling/ecwid-order-poller';
 export { EcwidPollingProgress } from './polling/ecwid-polling-progress';

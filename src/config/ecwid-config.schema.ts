@@ -113,6 +113,15 @@ export class EcwidConfigSchema {
   @IsOptional() @IsObject({ message: 'must be a JSON object' })
   pollerConfiguration?: Record<string, unknown>;
 
+  @IsOptional() @IsInt({ message: 'must be a whole number' }) @Min(0, { message: 'must be from 0 to 20' }) @Max(20, { message: 'must be from 0 to 20' })
+  notifyMaxRetries?: number;
+
+  @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(1, { message: 'must be at least 1' })
+  notifyRetryUnitMs?: number;
+
+  @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(1, { message: 'must be at least 1' })
+  notifyTimeoutMs?: number;
+
   @IsOptional() @IsBoolean({ message: 'must be true or false' })
   pollingEnabled?: boolean;
 

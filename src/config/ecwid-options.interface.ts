@@ -42,6 +42,20 @@ export interface EcwidWebhookOptions {
   decorators?: ClassDecorator[];
 }
 
+/** Cloud Elements-style callback notifications; the instance JSON's `event.notification.*` keys fill the same settings. */
+export interface EcwidNotificationOptions {
+  enabled?: boolean;
+  callbackUrl?: string;
+  /** Signs each body: `Elements-Webhook-Signature: sha256=<base64 HMAC-SHA256>`. */
+  signatureKey?: string;
+  /** Retries before a notification is parked as failed. Default 9. */
+  maxRetries?: number;
+  /** Retry n waits `retryUnitMs * 4^n` (or Retry-After, if longer). Default 1000; smaller only to scale tests down. */
+  retryUnitMs?: number;
+  /** Per delivery. Default 10000. */
+  timeoutMs?: number;
+}
+
 export interface EcwidPollingOptions {
   /** Poll the orders API for changes. Default: on when the instance JSON says `event.vendor.type: polling`. */
   enabled?: boolean;
@@ -81,6 +95,7 @@ export interface EcwidModuleOptions extends EcwidInstanceJson {
   http?: EcwidHttpOptions;
   webhooks?: EcwidWebhookOptions;
   polling?: EcwidPollingOptions;
+  notifications?: EcwidNotificationOptions;
   /**
    * Where dedup ids, poll cursors, order snapshots and leases live: `{ type: 'memory' }`, `{ type: 'sqlite', path }`
    * or `{ type: 'redis', redis }`, or a store instance. Default: SQLite at `.ecwid/ecwid-state.db` when polling, memory otherwise.

@@ -63,6 +63,12 @@ export interface EcwidResolvedConfig {
   };
   /** Options for a store the module creates, or the user's own instance. */
   state: EcwidStateStoreOptions | EcwidStateStore;
+  /** Delivery of callback notifications (`events.notificationEnabled`, `events.callbackUrl`, `events.signatureKey`). */
+  notifications: {
+    maxRetries: number;
+    retryUnitMs: number;
+    timeoutMs: number;
+  };
   clock: () => number;
   dedupStore?: EcwidDedupStore;
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import { ECWID_DEDUP_STORE, ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
+import { EcwidNotificationOutbox } from '../notifications/ecwid-notification.outbox';
 import { EcwidOrdersService } from '../orders/ecwid-orders.service';
 import type { EcwidClaimOptions, EcwidDedupStore } from '../state/ecwid-dedup-store.interface';
 import { EcwidEventDispatcher } from './ecwid-event.dispatcher';
@@ -23,6 +24,7 @@ export class EcwidEventPipeline {
     @Inject(ECWID_DEDUP_STORE) private readonly dedup: EcwidDedupStore,
     private readonly orders: EcwidOrdersService,
     private readonly dispatcher: EcwidEventDispatcher,
+    private readonly outbox: EcwidNotificationOutbox,
   ) {}
 
   async process(event: EcwidEvent, options: EcwidClaimOptions = {}): Promise<EcwidPipelineOutcome> {
@@ -32,6 +34,8 @@ export class EcwidEventPipeline {
     try {
       if (this.config.hydrate) await this.hydrate(event);
       await this.dispatcher.dispatch([event, ...deriveEcwidEvents(event)]);
+      // In the outbox before the source is answered: a crash after the answer loses no notification.
+      await this.outbox.enqueue(event);
     } catch (error) {
       await this.dedup.release(key);
       this.logFailure(event, error);

@@ -1,0 +1,258 @@
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import axios, { AxiosInstance } from 'axios';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
+import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
+import { ECWID_RESOLVED_CONFIG, ECWID_STATE_STORE, NOTIFY_BATCH_POLLING, NOTIFY_BATCH_WEBHOOK } from '../ecwid.constants';
+import { EcwidEventDispatcher } from '../events/ecwid-event.dispatcher';
+import type { EcwidRecord, EcwidStateStore } from '../state/ecwid-state-store.interface';
+import {
+  EcwidFailedNotification,
+  EcwidNotificationBody,
+  EcwidNotificationProblem,
+  EcwidOutboxEntry,
+  EcwidStoredNotification,
+} from './ecwid-notification.model';
+import { outboxCollections, sequenceId } from './ecwid-notification.outbox';
+import { signEcwidNotification } from './ecwid-notification.signature';
+
+/** How often the sender looks at the outbox; also how soon a new entry leaves. */
+const TICK_MS = 250;
+/** Entries read per tick: bounds memory whatever the backlog. */
+const ENTRIES_PER_TICK = 200;
+const DISABLED_FLAG = 'disabled';
+
+function retryAfterMs(header: unknown): number {
+  const seconds = Number(header);
+  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
+}
+
+/**
+ * Sends the outbox to the callback URL in the Cloud Elements notification shape, one sender per store (by lease),
+ * keeping per-order order: a notification is not sent while an earlier one that holds the same order is unsent.
+ * Failed sends are retried `retryUnitMs * 4^n` apart, then parked; 410 Gone stops all sending until `enable()`.
+ */
+@Injectable()
+export class EcwidNotificationsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
+  private readonly logger = new Logger('EcwidNotifications');
+  private readonly holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly http: AxiosInstance;
+  private readonly collections: ReturnType<typeof outboxCollections>;
+  private timer?: NodeJS.Timeout;
+  private running: Promise<void> = Promise.resolve();
+  private stopped = false;
+
+  constructor(
+    @Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig,
+    @Inject(ECWID_STATE_STORE) private readonly state: EcwidStateStore,
+    private readonly dispatcher: EcwidEventDispatcher,
+  ) {
+    this.collections = outboxCollections(config.storeId);
+    this.http = axios.create({ timeout: config.notifications.timeoutMs, validateStatus: () => true, maxRedirects: 0 });
+  }
+
+  private get leaseKey(): string {
+    return `${this.config.storeId}:notifier`;
+  }
+
+  onApplicationBootstrap(): void {
+    if (!this.config.events.notificationEnabled) return;
+    this.logger.log(`Store ${this.config.storeId}: notifications go to ${new URL(this.config.events.callbackUrl!).origin}`);
+    this.schedule();
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+    await this.state.releaseLease(this.leaseKey, this.holder).catch(() => undefined);
+  }
+
+  /** Notifications given up after their last retry. */
+  async listFailed(): Promise<EcwidFailedNotification[]> {
+    const parked = await this.state.listRecords(this.collections.parked);
+    return parked.map(({ value }) => {
+      const n = JSON.parse(value) as EcwidStoredNotification;
+      return {
+        id: n.id,
+        attempts: n.attempts,
+        createdAt: new Date(n.createdAt),
+        lastStatus: n.lastStatus,
+        lastError: n.lastError,
+        body: JSON.parse(n.body) as EcwidNotificationBody,
+      };
+    });
+  }
+
+  /** Sends a parked notification again, with a fresh retry budget; the same id, so receivers can dedupe. */
+  async replay(notificationId: string): Promise<boolean> {
+    const parked = await this.state.listRecords(this.collections.parked);
+    const found = parked.find(({ value }) => (JSON.parse(value) as EcwidStoredNotification).id === notificationId);
+    if (!found) return false;
+    const n = JSON.parse(found.value) as EcwidStoredNotification;
+    await this.savePending({ ...n, attempts: 0, nextAttemptAt: Date.now() });
+    await this.state.deleteRecords(this.collections.parked, [found.id]);
+    return true;
+  }
+
+  async replayAll(): Promise<number> {
+    let replayed = 0;
+    for (const failed of await this.listFailed()) if (await this.replay(failed.id)) replayed++;
+    return replayed;
+  }
+
+  /** Whether a 410 Gone from the callback URL stopped the subscription. */
+  async isDisabled(): Promise<boolean> {
+    const flags = await this.state.listRecords(this.collections.flags);
+    return flags.some((f) => f.id === DISABLED_FLAG);
+  }
+
+  /** Resumes sending after a 410 Gone; what queued meanwhile goes out in order. */
+  async enable(): Promise<void> {
+    await this.state.deleteRecords(this.collections.flags, [DISABLED_FLAG]);
+  }
+
+  /** Entries not yet in a notification, and notifications not yet delivered. */
+  async backlog(): Promise<{ entries: number; pending: number; parked: number }> {
+    const [entries, pending, parked] = await Promise.all(
+      [this.collections.entries, this.collections.pending, this.collections.parked].map((c) => this.state.listRecords(c)),
+    );
+    return { entries: entries.length, pending: pending.length, parked: parked.length };
+  }
+
+  /** One round of forming and sending, if this replica holds the sender's lease. Exposed for tests and hosts. */
+  async sendDue(): Promise<void> {
+    const run = this.running.then(() => this.round());
+    this.running = run.catch(() => undefined);
+    return run;
+  }
+
+  private schedule(): void {
+    if (this.stopped) return;
+    this.timer = setTimeout(() => {
+      void this.sendDue()
+        .catch((error: unknown) => this.logger.warn(`Notification round failed: ${error instanceof Error ? error.message : String(error)}`))
+        .finally(() => this.schedule());
+    }, TICK_MS);
+  }
+
+  private async round(): Promise<void> {
+    if (!(await this.state.acquireLease(this.leaseKey, this.holder, this.config.polling.leaseTtlMs))) return;
+    if (await this.isDisabled()) return;
+    const pending = await this.state.listRecords(this.collections.pending);
+    await this.formNotifications(pending);
+    await this.deliverDue();
+  }
+
+  /** Groups entries into notifications: one source kind each, up to 20 webhook or 10 polled events. */
+  private async formNotifications(pending: EcwidRecord[]): Promise<void> {
+    const blocked = new Set(pending.flatMap(({ value }) => (JSON.parse(value) as EcwidStoredNotification).orderKeys));
+    const entries = await this.state.listRecords(this.collections.entries, { limit: ENTRIES_PER_TICK });
+    let batch: Array<{ id: string; entry: EcwidOutboxEntry }> = [];
+    const flush = async () => {
+      if (batch.length === 0) return;
+      const taken = batch;
+      batch = [];
+      await this.savePending(this.notificationOf(taken.map((t) => t.entry)));
+      await this.state.deleteRecords(this.collections.entries, taken.map((t) => t.id));
+      for (const t of taken) blocked.add(t.entry.orderKey);
+    };
+    for (const { id, value } of entries) {
+      const entry = JSON.parse(value) as EcwidOutboxEntry;
+      if (blocked.has(entry.orderKey)) continue;
+      const polled = entry.source === 'polling';
+      if (batch.length > 0 && (batch[0].entry.source === 'polling') !== polled) await flush();
+      batch.push({ id, entry });
+      if (batch.length >= (polled ? NOTIFY_BATCH_POLLING : NOTIFY_BATCH_WEBHOOK)) await flush();
+    }
+    await flush();
+  }
+
+  private notificationOf(entries: EcwidOutboxEntry[]): EcwidStoredNotification {
+    const id = randomUUID();
+    const body: EcwidNotificationBody = {
+      message: {
+        eventId: id,
+        elementKey: this.config.instance.elementKey,
+        instanceName: this.config.instance.name,
+        instanceTags: this.config.instance.tags,
+        storeId: this.config.storeId,
+        events: entries.map((e) => e.event),
+        raw: entries.map((e) => e.raw),
+      },
+    };
+    const now = Date.now();
+    return {
+      id,
+      sequence: '',
+      orderKeys: [...new Set(entries.map((e) => e.orderKey))],
+      body: JSON.stringify(body),
+      attempts: 0,
+      nextAttemptAt: now,
+      createdAt: now,
+    };
+  }
+
+  private async savePending(notification: EcwidStoredNotification): Promise<void> {
+    const sequence = notification.sequence || sequenceId(await this.state.increment(this.collections.pending));
+    await this.state.putRecords(this.collections.pending, [{ id: sequence, value: JSON.stringify({ ...notification, sequence }) }]);
+  }
+
+  /** Sends due notifications oldest first; one still waiting holds back later ones that share an order. */
+  private async deliverDue(): Promise<void> {
+    const held = new Set<string>();
+    for (const { value } of await this.state.listRecords(this.collections.pending)) {
+      if (this.stopped) return;
+      const n = JSON.parse(value) as EcwidStoredNotification;
+      const waiting = n.orderKeys.some((k) => held.has(k)) || n.nextAttemptAt > Date.now();
+      if (waiting || !(await this.deliver(n))) {
+        for (const k of n.orderKeys) held.add(k);
+        if (await this.isDisabled()) return;
+      }
+    }
+  }
+
+  /** True when delivered (any 2xx). */
+  private async deliver(n: EcwidStoredNotification): Promise<boolean> {
+    const callbackUrl = this.config.events.callbackUrl!;
+    const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Elements-Webhook-Id': n.id };
+    const key = this.config.events.signatureKey?.reveal();
+    if (key) headers['Elements-Webhook-Signature'] = signEcwidNotification(n.body, key);
+    let status: number | undefined;
+    let error: string | undefined;
+    let waitAtLeast = 0;
+    try {
+      const res = await this.http.post(callbackUrl, n.body, { headers, transformRequest: [(data: string) => data] });
+      status = res.status;
+      waitAtLeast = retryAfterMs(res.headers['retry-after']);
+    } catch (e) {
+      error = (e as { code?: string }).code ?? (e as Error).name;
+    }
+    if (status !== undefined && status >= 200 && status < 300) {
+      await this.state.deleteRecords(this.collections.pending, [n.sequence]);
+      return true;
+    }
+    if (status === 410) {
+      await this.state.putRecords(this.collections.flags, [{ id: DISABLED_FLAG, value: String(Date.now()) }]);
+      this.logger.warn(`Store ${this.config.storeId}: the callback URL answered 410 Gone; notifications are held until enable()`);
+      await this.dispatcher.notify(EcwidNotificationProblem.DISABLED, new EcwidNotificationProblem(this.config.storeId, n.id, n.attempts, status));
+      return false;
+    }
+    const attempts = n.attempts + 1;
+    const failed = { ...n, attempts, lastStatus: status, lastError: error };
+    if (attempts > this.config.notifications.maxRetries) {
+      await this.state.putRecords(this.collections.parked, [{ id: n.sequence, value: JSON.stringify(failed) }]);
+      await this.state.deleteRecords(this.collections.pending, [n.sequence]);
+      this.logger.error(
+        `Store ${this.config.storeId}: notification ${n.id} failed ${attempts} times (last: ${status ?? error}); parked for replay`,
+      );
+      await this.dispatcher.notify(EcwidNotificationProblem.FAILED, new EcwidNotificationProblem(this.config.storeId, n.id, attempts, status, error));
+      return false;
+    }
+    const delay = Math.max(this.config.notifications.retryUnitMs * 4 ** attempts, waitAtLeast);
+    await this.state.putRecords(this.collections.pending, [
+      { id: n.sequence, value: JSON.stringify({ ...failed, nextAttemptAt: Date.now() + delay }) },
+    ]);
+    return false;
+  }
+}

@@ -1,0 +1,210 @@
+import { Injectable } from '@nestjs/common';
+import { OnEvent } from '@nestjs/event-emitter';
+import {
+  EcwidMemoryStateStore,
+  EcwidModule,
+  EcwidModuleOptions,
+  EcwidNotificationProblem,
+  EcwidNotificationsService,
+  EcwidOrderPoller,
+  verifyEcwidNotificationSignature,
+} from 'nestjs-ecwid';
+import { EcwidCallbackReceiver, ReceivedNotification } from 'nestjs-ecwid/testing';
+import { EcwidSandbox } from 'nestjs-ecwid/testing';
+import { startApp, TestApp } from './support/apps';
+import { CLIENT_SECRET, deliver, orderWebhook, STORE_ID } from './support/webhooks';
+
+const SIGNATURE_KEY = 'notification_signature_key_value';
+
+@Injectable()
+class ProblemRecorder {
+  readonly seen: Array<{ name: string; problem: EcwidNotificationProblem }> = [];
+
+  @OnEvent(EcwidNotificationProblem.FAILED)
+  failed(problem: EcwidNotificationProblem): void {
+    this.seen.push({ name: EcwidNotificationProblem.FAILED, problem });
+  }
+
+  @OnEvent(EcwidNotificationProblem.DISABLED)
+  disabled(problem: EcwidNotificationProblem): void {
+    this.seen.push({ name: EcwidNotificationProblem.DISABLED, problem });
+  }
+}
+
+/** Event types per order id, in the order the receiver accepted them. */
+function perOrder(received: ReceivedNotification[]): Map<string, string[]> {
+  const seen = new Map<string, string[]>();
+  for (const n of received.filter((r) => r.status === 200)) {
+    for (const e of n.body.message.events) seen.set(e.objectId, [...(seen.get(e.objectId) ?? []), e.eventType]);
+  }
+  return seen;
+}
+
+describe('callback notifications', () => {
+  let receiver: EcwidCallbackReceiver;
+  let t: TestApp | undefined;
+
+  beforeEach(async () => {
+    receiver = await new EcwidCallbackReceiver({ signatureKey: SIGNATURE_KEY }).start();
+  });
+  afterEach(async () => {
+    await t?.close();
+    t = undefined;
+    await receiver.stop();
+  });
+
+  async function webhookApp(notifications: EcwidModuleOptions['notifications'] = {}, instance: Partial<EcwidModuleOptions> = {}) {
+    t = await startApp('express', {
+      imports: [
+        EcwidModule.forRoot({
+          storeId: STORE_ID,
+          clientSecret: CLIENT_SECRET,
+          name: 'ecwid-store-1003',
+          tags: ['ecwid', 'orders'],
+          notifications: { enabled: true, callbackUrl: receiver.url, signatureKey: SIGNATURE_KEY, retryUnitMs: 5, ...notifications },
+          ...instance,
+        }),
+      ],
+      providers: [ProblemRecorder],
+    });
+    return t;
+  }
+
+  it('posts each order change in the Cloud Elements shape, signed, with a stable id', async () => {
+    const app = await webhookApp();
+    const created = orderWebhook('order.created', { newPaymentStatus: 'PAID' });
+    expect((await deliver(app.url, created)).status).toBe(200);
+    await receiver.waitFor((r) => r.length === 1);
+    const [n] = receiver.received;
+    expect(n.signatureValid).toBe(true);
+    expect(verifyEcwidNotificationSignature(n.rawBody, n.signature, SIGNATURE_KEY)).toBe(true);
+    expect(verifyEcwidNotificationSignature(n.rawBody, n.signature, 'a wrong key')).toBe(false);
+    expect(verifyEcwidNotificationSignature(n.rawBody.replace('CREATED', 'UPDATED'), n.signature, SIGNATURE_KEY)).toBe(false);
+    expect(n.id).toBe(n.body.message.eventId);
+    expect(n.body).toEqual({
+      message: {
+        eventId: n.id,
+        elementKey: 'ecwid',
+        instanceName: 'ecwid-store-1003',
+        instanceTags: ['ecwid', 'orders'],
+        storeId: STORE_ID,
+        events: [
+          {
+            eventType: 'CREATED',
+            objectType: 'orders',
+            objectId: (created.data as { orderId: string }).orderId,
+            date: new Date(created.eventCreated * 1000).toISOString(),
+          },
+        ],
+        raw: [created],
+      },
+    });
+  });
+
+  it('retries with the same id and body until the receiver takes it, keeping the order of each order', async () => {
+    // Retries 4, 16, 64, 256, 1024 ms apart: the outage below spans about four of them.
+    const app = await webhookApp({ retryUnitMs: 1 });
+    await receiver.stop();
+    const a = orderWebhook('order.created');
+    const aUpdated = orderWebhook('order.updated', { orderId: (a.data as { orderId: string }).orderId }, { entityId: a.entityId });
+    const b = orderWebhook('order.created');
+    for (const payload of [a, b]) expect((await deliver(app.url, payload)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 150));
+    expect((await deliver(app.url, aUpdated)).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 150));
+    // Up again, but failing once more before it recovers.
+    receiver.answerWith(503);
+    await receiver.start();
+    await receiver.waitFor(() => receiver.delivered.reduce((n, r) => n + r.body.message.events.length, 0) === 3, 15_000);
+    expect(perOrder(receiver.received).get((a.data as { orderId: string }).orderId)).toEqual(['CREATED', 'UPDATED']);
+    expect(perOrder(receiver.received).get((b.data as { orderId: string }).orderId)).toEqual(['CREATED']);
+    const failedIds = receiver.received.filter((r) => r.status !== 200).map((r) => r.id);
+    expect(failedIds).toHaveLength(1);
+    for (const id of failedIds) expect(receiver.delivered.map((r) => r.id)).toContain(id);
+    expect(receiver.received.every((r) => r.signatureValid)).toBe(true);
+    expect(await app.app.get(EcwidNotificationsService).backlog()).toEqual({ entries: 0, pending: 0, parked: 0 });
+  });
+
+  it('parks a notification after its last retry, reports it, and replays it on demand', async () => {
+    const app = await webhookApp({ maxRetries: 2 });
+    receiver.answerWith(500, 500, 500);
+    const payload = orderWebhook('order.created');
+    expect((await deliver(app.url, payload)).status).toBe(200);
+    const service = app.app.get(EcwidNotificationsService);
+    const deadline = Date.now() + 5000;
+    while ((await service.listFailed()).length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const [failed] = await service.listFailed();
+    expect(failed).toMatchObject({ attempts: 3, lastStatus: 500 });
+    expect(failed.body.message.events[0].objectId).toBe((payload.data as { orderId: string }).orderId);
+    expect(app.app.get(ProblemRecorder).seen.map((s) => s.name)).toEqual([EcwidNotificationProblem.FAILED]);
+
+    expect(await service.replay(failed.id)).toBe(true);
+    await receiver.waitFor(() => receiver.delivered.length === 1);
+    expect(receiver.delivered[0].id).toBe(failed.id);
+    expect(await service.listFailed()).toEqual([]);
+  });
+
+  it('stops on 410 Gone, queues meanwhile, and sends everything in order once re-enabled', async () => {
+    const app = await webhookApp();
+    const service = app.app.get(EcwidNotificationsService);
+    receiver.answerWith(410);
+    const first = orderWebhook('order.created');
+    await deliver(app.url, first);
+    await receiver.waitFor((r) => r.length === 1);
+    const deadline = Date.now() + 3000;
+    while (!(await service.isDisabled()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    expect(await service.isDisabled()).toBe(true);
+    const second = orderWebhook('order.created');
+    await deliver(app.url, second);
+    await new Promise((r) => setTimeout(r, 600));
+    expect(receiver.received).toHaveLength(1);
+    expect(app.app.get(ProblemRecorder).seen.map((s) => s.name)).toEqual([EcwidNotificationProblem.DISABLED]);
+
+    await service.enable();
+    await receiver.waitFor(() => receiver.delivered.length >= 1 && receiver.delivered.flatMap((r) => r.body.message.events).length === 2);
+    expect(receiver.delivered.flatMap((r) => r.body.message.events.map((e) => e.objectId))).toEqual([
+      (first.data as { orderId: string }).orderId,
+      (second.data as { orderId: string }).orderId,
+    ]);
+  });
+
+  it('sends nothing when notifications are off', async () => {
+    const app = await webhookApp({ enabled: false });
+    expect((await deliver(app.url, orderWebhook('order.created'))).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(receiver.received).toEqual([]);
+  });
+
+  it('batches up to 20 webhook events and 10 polled events per notification', async () => {
+    const sandbox = await new EcwidSandbox({ clientSecret: CLIENT_SECRET }).start();
+    try {
+      const app = await webhookApp(
+        {},
+        {
+          storeId: sandbox.storeId,
+          token: sandbox.token,
+          apiBaseUrl: sandbox.apiBaseUrl,
+          polling: { enabled: true, autoStart: false, startFrom: new Date(Date.now() - 3_600_000) },
+          state: new EcwidMemoryStateStore(),
+        },
+      );
+      // Held until all are queued, so the sender sees them at once.
+      await receiver.stop();
+      const burst = Array.from({ length: 30 }, () => orderWebhook('order.deleted', {}, { storeId: sandbox.storeId }));
+      await Promise.all(burst.map((p) => deliver(app.url, p)));
+      sandbox.seedOrders(25);
+      await app.app.get(EcwidOrderPoller).pollNow();
+      await receiver.start();
+      await receiver.waitFor(() => receiver.delivered.flatMap((r) => r.body.message.events).length === 55, 10_000);
+      const sizes = receiver.delivered.map((r) => r.body.message.events.length);
+      const polled = receiver.delivered.filter((r) => r.body.message.events[0].eventType === 'CREATED').map((r) => r.body.message.events.length);
+      const webhooked = receiver.delivered.filter((r) => r.body.message.events[0].eventType === 'DELETED').map((r) => r.body.message.events.length);
+      expect(Math.max(...sizes)).toBeLessThanOrEqual(20);
+      expect(Math.max(...polled)).toBeLessThanOrEqual(10);
+      expect(webhooked).toContain(20);
+      expect(polled).toContain(10);
+    } finally {
+      await sandbox.stop();
+    }
+  });
+});
