@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { Logger } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { runSandboxDemo } from './bridge/bridge-demo';
+import { DEMO_SIGNATURE_KEY, runSandboxDemo, startDemoReceiver } from './bridge/bridge-demo';
 import { BridgeModule } from './bridge/bridge.module';
 import { EcwidSandbox } from './testing';
 
@@ -20,8 +20,9 @@ async function bootstrap(): Promise<void> {
     return;
   }
 
-  logger.log('No ECWID_* configuration found: starting the built-in Ecwid sandbox');
+  logger.log('No ECWID_* configuration found: starting the built-in Ecwid sandbox and a local callback receiver');
   const sandbox = await new EcwidSandbox().start();
+  const receiver = await startDemoReceiver();
   const app = await NestFactory.create(
     BridgeModule.withOptions({
       storeId: sandbox.storeId,
@@ -29,12 +30,15 @@ async function bootstrap(): Promise<void> {
       clientSecret: sandbox.clientSecret,
       apiBaseUrl: sandbox.apiBaseUrl,
       hydrate: true,
+      name: 'ecwid-sandbox-demo',
+      tags: ['demo'],
+      notifications: { enabled: true, callbackUrl: receiver.url, signatureKey: DEMO_SIGNATURE_KEY },
     }),
   );
   app.enableShutdownHooks();
   await app.listen(port);
   logger.log(`Bridge listening on ${await app.getUrl()}`);
-  await runSandboxDemo(app, sandbox);
+  await runSandboxDemo(app, sandbox, receiver);
 }
 
 bootstrap().catch((error: unknown) => {

@@ -61,7 +61,8 @@ describe('the bridge app (npm start)', () => {
       ]) {
         expect(output).toMatch(new RegExp(`${name.replace(/\./g, '\\.')} store=\\d+ .*source=webhook`));
       }
-      expect(output).toMatch(/Demo done: 5 webhooks delivered\./);
+      expect(output).toMatch(/Demo done: 5 webhooks delivered; \d+ callback notifications?, all signatures verified/);
+      expect(output).toMatch(/\[CallbackReceiver\] notification [0-9a-f-]+: \[CREATED \w+.*\] signature verified/);
     } finally {
       expect(await stop(child)).not.toBe(1);
     }

@@ -1,9 +1,24 @@
 import { INestApplication, Logger } from '@nestjs/common';
 import type { AddressInfo } from 'node:net';
 import { EcwidConfigService, EcwidOrdersService } from '../index';
-import { EcwidSandbox } from '../testing';
+import { EcwidCallbackReceiver, EcwidSandbox } from '../testing';
 
 const logger = new Logger('EcwidBridgeDemo');
+
+/** The demo's own signature key: the receiver checks every notification with it. */
+export const DEMO_SIGNATURE_KEY = 'demo_notification_signature_key';
+
+/** Stands in for the integration platform behind `event.notification.callback.url`. */
+export function startDemoReceiver(): Promise<EcwidCallbackReceiver> {
+  const callbacks = new Logger('CallbackReceiver');
+  return new EcwidCallbackReceiver({
+    signatureKey: DEMO_SIGNATURE_KEY,
+    onNotification: (n) => {
+      const events = n.body.message.events.map((e) => `${e.eventType} ${e.objectId}`).join(', ');
+      callbacks.log(`notification ${n.id}: [${events}] signature ${n.signatureValid ? 'verified' : 'INVALID'}`);
+    },
+  }).start();
+}
 
 /** Where the sandbox should deliver: this app's own webhook route, over real HTTP. */
 export function webhookUrlOf(app: INestApplication): string {
@@ -15,7 +30,7 @@ export function webhookUrlOf(app: INestApplication): string {
  * Plays a merchant's day against the sandbox through the real orders API: every change comes back
  * as a signed webhook to this app and shows up in the log as its domain event.
  */
-export async function runSandboxDemo(app: INestApplication, sandbox: EcwidSandbox): Promise<void> {
+export async function runSandboxDemo(app: INestApplication, sandbox: EcwidSandbox, receiver: EcwidCallbackReceiver): Promise<void> {
   const orders = app.get(EcwidOrdersService);
   sandbox.webhookUrl = webhookUrlOf(app);
   logger.log(`Sandbox store ${sandbox.storeId} at ${sandbox.apiBaseUrl} delivers webhooks to ${sandbox.webhookUrl}`);
@@ -48,9 +63,13 @@ export async function runSandboxDemo(app: INestApplication, sandbox: EcwidSandbo
   logger.log(`Deleted order ${first.orderId}`);
 
   await sandbox.waitForDeliveries();
+  const changes = sandbox.deliveries.length;
+  await receiver.waitFor((received) => received.flatMap((n) => n.body.message.events).length >= changes);
   const failed = sandbox.deliveries.filter((d) => d.status !== 200);
+  const unsigned = receiver.received.filter((n) => !n.signatureValid);
   logger.log(
-    `Demo done: ${sandbox.deliveries.length} webhooks delivered${failed.length ? `, ${failed.length} not answered 200` : ''}. ` +
+    `Demo done: ${changes} webhooks delivered${failed.length ? `, ${failed.length} not answered 200` : ''}; ` +
+      `${receiver.received.length} callback notifications, ${unsigned.length ? `${unsigned.length} with a bad signature` : 'all signatures verified'}. ` +
       'The bridge keeps serving; stop it with Ctrl-C.',
   );
 }

@@ -23,6 +23,9 @@ export const ECWID_ENV_VARIABLES = {
   pollLeaseTtlMs: 'ECWID_POLL_LEASE_TTL_MS',
   pollingStartFrom: 'ECWID_POLL_FROM',
   state: 'ECWID_STATE',
+  notificationEnabled: 'ECWID_NOTIFICATIONS',
+  callbackUrl: 'ECWID_NOTIFICATION_CALLBACK_URL',
+  signatureKey: 'ECWID_NOTIFICATION_SIGNATURE_KEY',
 } as const satisfies Partial<Record<EcwidConfigField | 'pollingStartFrom' | 'state', string>>;
 
 /** Key prefix for the Redis state store (several apps can share one Redis). */
@@ -104,6 +107,11 @@ export function ecwidOptionsFromEnv(source: EcwidEnvSource = process.env): Ecwid
       intervalMinutes: read(ECWID_ENV_VARIABLES.pollerRefreshIntervalMinutes) as unknown as number | undefined,
       leaseTtlMs: read(ECWID_ENV_VARIABLES.pollLeaseTtlMs) as unknown as number | undefined,
       startFrom: read(ECWID_ENV_VARIABLES.pollingStartFrom),
+    },
+    notifications: {
+      enabled: read(ECWID_ENV_VARIABLES.notificationEnabled) as unknown as boolean | undefined,
+      callbackUrl: read(ECWID_ENV_VARIABLES.callbackUrl),
+      signatureKey: read(ECWID_ENV_VARIABLES.signatureKey),
     },
     state: stateFromEnv(read(ECWID_ENV_VARIABLES.state), read(ECWID_STATE_KEY_PREFIX)),
   };

@@ -8,6 +8,8 @@ export interface EcwidCallbackReceiverOptions {
   signatureKey?: string;
   port?: number;
   host?: string;
+  /** Called for each notification as it arrives. */
+  onNotification?: (notification: ReceivedNotification) => void;
 }
 
 export interface ReceivedNotification {
@@ -99,7 +101,7 @@ export class EcwidCallbackReceiver {
       return;
     }
     const header = req.headers['elements-webhook-signature'];
-    this.received.push({
+    const notification: ReceivedNotification = {
       id: String(req.headers['elements-webhook-id'] ?? ''),
       body,
       rawBody,
@@ -110,7 +112,9 @@ export class EcwidCallbackReceiver {
           : verifyEcwidNotificationSignature(rawBody, typeof header === 'string' ? header : undefined, this.options.signatureKey),
       status,
       at: Date.now(),
-    });
+    };
+    this.received.push(notification);
+    this.options.onNotification?.(notification);
     res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
   }
 }
