@@ -62,6 +62,7 @@ describe('callback notifications', () => {
           name: 'ecwid-store-1003',
           tags: ['ecwid', 'orders'],
           notifications: { enabled: true, callbackUrl: receiver.url, signatureKey: SIGNATURE_KEY, retryUnitMs: 5, ...notifications },
+          state: { type: 'memory' },
           ...instance,
         }),
       ],
@@ -115,7 +116,7 @@ describe('callback notifications', () => {
     // Up again, but failing once more before it recovers.
     receiver.answerWith(503);
     await receiver.start();
-    await receiver.waitFor(() => receiver.delivered.reduce((n, r) => n + r.body.message.events.length, 0) === 3, 15_000);
+    await receiver.waitFor(() => receiver.delivered.reduce((n, r) => n + r.body.message.events.length, 0) === 3, 25_000);
     expect(perOrder(receiver.received).get((a.data as { orderId: string }).orderId)).toEqual(['CREATED', 'UPDATED']);
     expect(perOrder(receiver.received).get((b.data as { orderId: string }).orderId)).toEqual(['CREATED']);
     const failedIds = receiver.received.filter((r) => r.status !== 200).map((r) => r.id);
@@ -123,7 +124,7 @@ describe('callback notifications', () => {
     for (const id of failedIds) expect(receiver.delivered.map((r) => r.id)).toContain(id);
     expect(receiver.received.every((r) => r.signatureValid)).toBe(true);
     expect(await app.app.get(EcwidNotificationsService).backlog()).toEqual({ entries: 0, pending: 0, parked: 0 });
-  });
+  }, 40_000);
 
   it('parks a notification after its last retry, reports it, and replays it on demand', async () => {
     const app = await webhookApp({ maxRetries: 2 });

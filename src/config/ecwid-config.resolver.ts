@@ -272,7 +272,12 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
       startFrom,
       leaseTtlMs: schema.pollLeaseTtlMs ?? DEFAULT_POLL_LEASE_TTL_MS,
     },
-    state: state ?? (pollingEnabled ? { type: 'sqlite', path: DEFAULT_STATE_PATH } : { type: 'memory', maxDedupEntries: schema.dedupMaxEntries ?? DEFAULT_DEDUP_MAX_ENTRIES }),
+    // Cursors and the outbox must outlive the process, so polling or notifications default to a file.
+    state:
+      state ??
+      (pollingEnabled || schema.notificationEnabled
+        ? { type: 'sqlite', path: DEFAULT_STATE_PATH }
+        : { type: 'memory', maxDedupEntries: schema.dedupMaxEntries ?? DEFAULT_DEDUP_MAX_ENTRIES }),
     notifications: {
       maxRetries: schema.notifyMaxRetries ?? DEFAULT_NOTIFY_MAX_RETRIES,
       retryUnitMs: schema.notifyRetryUnitMs ?? DEFAULT_NOTIFY_RETRY_UNIT_MS,

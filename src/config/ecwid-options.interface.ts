@@ -98,7 +98,8 @@ export interface EcwidModuleOptions extends EcwidInstanceJson {
   notifications?: EcwidNotificationOptions;
   /**
    * Where dedup ids, poll cursors, order snapshots and leases live: `{ type: 'memory' }`, `{ type: 'sqlite', path }`
-   * or `{ type: 'redis', redis }`, or a store instance. Default: SQLite at `.ecwid/ecwid-state.db` when polling, memory otherwise.
+   * or `{ type: 'redis', redis }`, or a store instance. Default: SQLite at `.ecwid/ecwid-state.db` when polling or
+   * notifications are on, memory otherwise.
    */
   state?: EcwidStateStoreOptions | EcwidStateStore;
   /** Millisecond clock that bounds polling windows. Default `Date.now`; tests share one with the sandbox to move time. */
