@@ -37,6 +37,8 @@ export class EcwidEventDispatcher implements OnModuleInit {
   /** Emits in order and stops at the first listener failure, which is rethrown as EcwidListenerError. */
   async dispatch(events: EcwidEvent[]): Promise<void> {
     for (const event of events) {
+      // Derived events nobody listens to cost an emit each on the hot webhook path.
+      if (!this.emitter.hasListeners(event.name)) continue;
       try {
         await this.emitter.emitAsync(event.name, event);
       } catch (error) {
