@@ -39,10 +39,11 @@ function retryAfterSeconds(header: unknown): number | undefined {
 export class EcwidHttpClient {
   private readonly axios: AxiosInstance;
   private readonly limiter: EcwidRateLimiter;
-  private readonly token?: string;
+  /** A private field, so `inspect(client)` cannot show it. */
+  readonly #token?: string;
 
   constructor(private readonly config: EcwidResolvedConfig) {
-    this.token = config.token?.reveal();
+    this.#token = config.token?.reveal();
     this.axios = axios.create({
       baseURL: `${config.apiBaseUrl}/${config.storeId}`,
       timeout: config.http.timeoutMs,
@@ -52,12 +53,12 @@ export class EcwidHttpClient {
       maxRedirects: 0,
       headers: { Accept: 'application/json' },
     });
-    const limiterKey = createHash('sha256').update(this.token ?? `store:${config.storeId}`).digest('hex');
+    const limiterKey = createHash('sha256').update(this.#token ?? `store:${config.storeId}`).digest('hex');
     this.limiter = EcwidRateLimiterRegistry.for(limiterKey, config.http.requestsPerMinute, config.http.rateLimitWindowMs);
   }
 
   async request<T>(req: EcwidRequest): Promise<T> {
-    if (!this.token) {
+    if (!this.#token) {
       throw new EcwidNotConfiguredError(
         `Ecwid API ${req.method} ${req.path} needs a REST API v3 token (option "token", instance key "ecwid.api.token", env ECWID_TOKEN)`,
       );
@@ -74,7 +75,7 @@ export class EcwidHttpClient {
           params: req.query,
           data: req.body,
           headers: {
-            Authorization: `Bearer ${this.token}`,
+            Authorization: `Bearer ${this.#token}`,
             ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
           },
         });
@@ -125,6 +126,6 @@ export class EcwidHttpClient {
 
   /** Ecwid has no reason to echo the token, but an error message is no place to trust that. */
   private redact(text?: string): string | undefined {
-    return text && this.token ? text.split(this.token).join('[redacted]') : text;
+    return text && this.#token ? text.split(this.#token).join('[redacted]') : text;
   }
 }

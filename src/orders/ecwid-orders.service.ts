@@ -1,5 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { ECWID_HTTP_CLIENT, ECWID_MAX_PAGE_SIZE } from '../ecwid.constants';
+import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { inspect } from 'node:util';
+import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
+import { ECWID_HTTP_CLIENT, ECWID_MAX_PAGE_SIZE, ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
+import { EcwidLegacyOrders } from '../legacy/ecwid-legacy-orders';
+import { legacyUnsupported } from '../legacy/ecwid-legacy-unsupported';
 import { EcwidApiError } from './ecwid-api.error';
 import { EcwidHttpClient } from './ecwid-http.client';
 import type {
@@ -17,24 +21,49 @@ import type {
 } from './ecwid-order.model';
 import { checkPageSize, toEcwidQuery } from './ecwid-query';
 
-/** Reads and changes orders in the store through Ecwid's REST API v3. */
+/**
+ * Reads and changes orders in the store through Ecwid's REST API v3. Without a v3 token but with the legacy
+ * Order API key, reads and status updates go through the legacy API (v1) instead, and the rest throws.
+ */
 @Injectable()
-export class EcwidOrdersService {
-  constructor(@Inject(ECWID_HTTP_CLIENT) private readonly http: EcwidHttpClient) {}
+export class EcwidOrdersService implements OnModuleInit {
+  private readonly logger = new Logger('EcwidOrders');
+  private readonly legacy?: EcwidLegacyOrders;
 
-  /** `GET /orders` with Ecwid's filters; answers Ecwid's envelope. Unfinished orders need a `paymentStatus` filter. */
+  constructor(
+    @Inject(ECWID_HTTP_CLIENT) private readonly http: EcwidHttpClient,
+    @Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig,
+  ) {
+    if (!config.token && config.legacy.orderKey) this.legacy = new EcwidLegacyOrders(config, config.legacy.orderKey);
+  }
+
+  onModuleInit(): void {
+    const { orderKey, productKey } = this.config.legacy;
+    if (this.config.token && (orderKey || productKey)) {
+      this.logger.log(`Store ${this.config.storeId}: v3 token present: the legacy API keys are not used`);
+    }
+  }
+
+  /**
+   * `GET /orders` with Ecwid's filters; answers Ecwid's envelope. Unfinished orders need a `paymentStatus` filter.
+   * Through the legacy API: `createdFrom/To`, `updatedFrom/To` (whole days), `email`, `customerId`, `paymentStatus`,
+   * `fulfillmentStatus`, `ids` (one order number), `offset` and `limit` (up to 200).
+   */
   async search(filters: EcwidOrderSearchFilters = {}): Promise<EcwidOrdersPage> {
+    if (this.legacy) return this.legacy.search(filters);
     checkPageSize(filters.limit);
     return this.http.request<EcwidOrdersPage>({ method: 'GET', path: '/orders', query: toEcwidQuery(filters) });
   }
 
   /** Every matching order, one page of `limit` (default 100) in memory at a time. */
   async *iterate(filters: EcwidOrderSearchFilters = {}): AsyncGenerator<EcwidOrder, void, undefined> {
+    if (this.legacy) return yield* this.legacy.iterate(filters);
     yield* this.pages((offset, limit) => this.search({ ...filters, offset, limit }), filters.offset, filters.limit);
   }
 
-  /** The order, or `null` when Ecwid answers 404 for it. Other failures throw EcwidApiError. */
+  /** The order, or `null` when Ecwid answers 404 for it (legacy API: by order number). Other failures throw EcwidApiError. */
   async get(orderId: string): Promise<EcwidOrder | null> {
+    if (this.legacy) return this.legacy.get(orderId);
     try {
       return await this.http.request<EcwidOrder>({ method: 'GET', path: `/orders/${encodeURIComponent(orderId)}` });
     } catch (error) {
@@ -44,12 +73,17 @@ export class EcwidOrdersService {
   }
 
   /** `POST /orders`; not retried on 5xx or timeouts, since a retry could create the order twice. */
-  create(order: EcwidOrderInput): Promise<EcwidCreateOrderResult> {
+  async create(order: EcwidOrderInput): Promise<EcwidCreateOrderResult> {
+    if (this.legacy) throw legacyUnsupported('Creating an order');
     return this.http.request<EcwidCreateOrderResult>({ method: 'POST', path: '/orders', body: order });
   }
 
-  /** `PUT /orders/{id}`: omitted fields stay unchanged; `items`, if sent, must list every item. */
-  update(orderId: string, patch: EcwidOrderPatch): Promise<EcwidUpdateResult> {
+  /**
+   * `PUT /orders/{id}`: omitted fields stay unchanged; `items`, if sent, must list every item. Through the legacy
+   * API only `paymentStatus`, `fulfillmentStatus` and `trackingNumber` can change, and `updateCount` is 0 for an unknown number.
+   */
+  async update(orderId: string, patch: EcwidOrderPatch): Promise<EcwidUpdateResult> {
+    if (this.legacy) return this.legacy.update(orderId, patch);
     return this.http.request<EcwidUpdateResult>({
       method: 'PUT',
       path: `/orders/${encodeURIComponent(orderId)}`,
@@ -57,12 +91,14 @@ export class EcwidOrdersService {
     });
   }
 
-  delete(orderId: string): Promise<EcwidDeleteResult> {
+  async delete(orderId: string): Promise<EcwidDeleteResult> {
+    if (this.legacy) throw legacyUnsupported('Deleting an order');
     return this.http.request<EcwidDeleteResult>({ method: 'DELETE', path: `/orders/${encodeURIComponent(orderId)}` });
   }
 
   /** `GET /orders/deleted`: Ecwid keeps six months of it. */
   async deleted(filters: EcwidDeletedOrdersFilters = {}): Promise<EcwidPage<EcwidDeletedOrder>> {
+    if (this.legacy) throw legacyUnsupported('The deleted-orders history');
     checkPageSize(filters.limit);
     const { from, to, offset, limit } = filters;
     return this.http.request<EcwidPage<EcwidDeletedOrder>>({
@@ -74,6 +110,15 @@ export class EcwidOrdersService {
 
   async *iterateDeleted(filters: EcwidDeletedOrdersFilters = {}): AsyncGenerator<EcwidDeletedOrder, void, undefined> {
     yield* this.pages((offset, limit) => this.deleted({ ...filters, offset, limit }), filters.offset, filters.limit);
+  }
+
+  /** Shows which API serves the store and nothing of the clients, whose credentials stay out of logs. */
+  toJSON(): { api: 'v3' | 'legacy'; storeId: number } {
+    return { api: this.legacy ? 'legacy' : 'v3', storeId: this.config.storeId };
+  }
+
+  [inspect.custom](): unknown {
+    return this.toJSON();
   }
 
   private async *pages<T>(

@@ -1,5 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type ClientRequest,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { ECWID_MAX_PAGE_SIZE } from '../ecwid.constants';
 import type { EcwidOrder } from '../orders/ecwid-order.model';
@@ -7,12 +14,27 @@ import type { EcwidWebhookPayload } from '../webhooks/ecwid-webhook.payload';
 import { formatEcwidDate, parseEcwidTime, unixSeconds } from './ecwid-sandbox-dates';
 import { EcwidSandboxError, ecwidErrorCodeFor } from './ecwid-sandbox-errors';
 import { compileOrderFilter } from './ecwid-sandbox-filters';
+import {
+  compileLegacyOrderFilter,
+  ionFields,
+  LEGACY_API_PREFIX,
+  LEGACY_DEFAULT_LIMIT,
+  LEGACY_KEY_PARAMETER,
+  LEGACY_MAX_LIMIT,
+  legacyStatusPatch,
+  postIonForm,
+  toLegacyOrder,
+  type SandboxIonEventType,
+  type SandboxIonRecord,
+  type SandboxIonStatuses,
+} from './ecwid-sandbox-legacy';
 import { SandboxOrderStore, withoutServerFields, type OrderUpdate } from './ecwid-sandbox-store';
 import { WebhookDeliveryQueue, type SandboxDeliveryRecord, type SandboxWebhookRetry } from './ecwid-sandbox-webhooks';
 
 export { EcwidSandboxError } from './ecwid-sandbox-errors';
 export { formatEcwidDate, parseEcwidTime } from './ecwid-sandbox-dates';
 export { signEcwidWebhook, type SandboxDeliveryRecord, type SandboxWebhookRetry } from './ecwid-sandbox-webhooks';
+export type { SandboxIonEventType, SandboxIonRecord, SandboxIonStatuses } from './ecwid-sandbox-legacy';
 
 export interface EcwidSandboxRateLimit {
   requestsPerMinute: number;
@@ -27,6 +49,8 @@ export interface EcwidSandboxOptions {
   token?: string;
   /** The app `client_secret` that signs webhooks; default `sandbox_client_secret`. */
   clientSecret?: string;
+  /** The only accepted legacy Order API key (`secure_auth_key` of `/api/v1`); default `sandbox_order_key`. */
+  orderKey?: string;
   /** Default 0: a free port. */
   port?: number;
   /** Default `127.0.0.1`. */
@@ -37,6 +61,8 @@ export interface EcwidSandboxOptions {
   webhookUrl?: string;
   /** Default: one attempt, no retry. */
   webhookRetry?: SandboxWebhookRetry;
+  /** Where order placements and status changes are posted as Instant Order Notifications; settable later through `sandbox.ionUrl`. */
+  ionUrl?: string;
   /** Clock in ms for order dates, event times, request records and the rate limit; default `Date.now`. */
   now?: () => number;
 }
@@ -56,7 +82,10 @@ export interface SandboxRequestRecord {
 }
 
 export interface SandboxFault {
-  /** Default: every API request. `path` is the part below `/api/v3/{storeId}`, e.g. `/orders` or `/orders/K8XTQ`. */
+  /**
+   * Default: every API request. `path` is the part below `/api/v3/{storeId}` (or `/api/v1/{storeId}` for the legacy
+   * API), e.g. `/orders` or `/orders/K8XTQ`.
+   */
   match?: { method?: string; path?: string | RegExp };
   /** How many matching requests it hits; default 1, `Infinity` allowed. */
   times?: number;
@@ -74,8 +103,10 @@ export interface SandboxFault {
 
 interface Reply {
   status: number;
+  /** Sent as JSON, or as plain text when a string and `text` is set. */
   body: unknown;
   headers?: Record<string, string>;
+  text?: boolean;
 }
 
 interface ActiveFault {
@@ -87,6 +118,7 @@ const API_PREFIX = '/api/v3/';
 const DEFAULT_STORE_ID = 1003;
 const DEFAULT_TOKEN = 'secret_sandbox_token';
 const DEFAULT_CLIENT_SECRET = 'sandbox_client_secret';
+const DEFAULT_ORDER_KEY = 'sandbox_order_key';
 const DEFAULT_HOST = '127.0.0.1';
 const DEFAULT_RATE_WINDOW_MS = 60_000;
 
@@ -201,6 +233,8 @@ class SlidingWindowLimiter {
 
 /**
  * An in-process fake of Ecwid's REST API v3 orders endpoints over real HTTP, sending signed webhooks for every change.
+ * It also serves the legacy Order API (`/api/v1/{storeId}/orders`) over the same orders, and posts Instant Order
+ * Notifications for placements and status changes when `ionUrl` is set.
  *
  * Behaviour choices: searches list orders by internalId ascending (creation order); every `From`/`To` bound is
  * inclusive; `GET /orders/deleted` lists deletions in the order they happened; an order created or updated with
@@ -210,11 +244,15 @@ export class EcwidSandbox {
   readonly storeId: number;
   readonly token: string;
   readonly clientSecret: string;
+  readonly orderKey: string;
   webhookUrl: string | undefined;
+  ionUrl: string | undefined;
   /** Every API request seen, in the order they were answered. */
   readonly requests: SandboxRequestRecord[] = [];
   /** Every webhook attempt, in the order they were made. */
   readonly deliveries: SandboxDeliveryRecord[] = [];
+  /** Every ION post, automatic or through `sendIon`, in the order they were made. */
+  readonly ionDeliveries: SandboxIonRecord[] = [];
 
   private readonly host: string;
   private readonly requestedPort: number;
@@ -225,6 +263,11 @@ export class EcwidSandbox {
   private readonly queue: WebhookDeliveryQueue;
   private readonly faultDelays = new Set<NodeJS.Timeout>();
   private faults: ActiveFault[] = [];
+  /** Automatic IONs go out one at a time, in the order the changes happened. */
+  private ionTail: Promise<void> = Promise.resolve();
+  private readonly ionInFlight = new Set<ClientRequest>();
+  /** Bumped by reset and stop, so IONs queued before them are dropped. */
+  private ionGeneration = 0;
   private server: Server | undefined;
   private boundPort: number | undefined;
 
@@ -232,6 +275,8 @@ export class EcwidSandbox {
     this.storeId = options.storeId ?? DEFAULT_STORE_ID;
     this.token = options.token ?? DEFAULT_TOKEN;
     this.clientSecret = options.clientSecret ?? DEFAULT_CLIENT_SECRET;
+    this.orderKey = options.orderKey ?? DEFAULT_ORDER_KEY;
+    this.ionUrl = options.ionUrl;
     this.host = options.host ?? DEFAULT_HOST;
     this.requestedPort = options.port ?? 0;
     this.webhookUrl = options.webhookUrl;
@@ -287,9 +332,10 @@ export class EcwidSandbox {
     return this;
   }
 
-  /** Closes the server and every open socket, and abandons pending deliveries and fault delays. */
+  /** Closes the server and every open socket, and abandons pending deliveries, IONs and fault delays. */
   async stop(): Promise<void> {
     this.queue.cancelAll();
+    this.cancelIons();
     this.clearFaultDelays();
     const server = this.server;
     if (!server) {
@@ -345,9 +391,21 @@ export class EcwidSandbox {
     this.requests.length = 0;
   }
 
-  /** Resolves when no webhook delivery is queued, waiting to retry, or in flight. */
-  waitForDeliveries(): Promise<void> {
-    return this.queue.idle();
+  /** Resolves when no webhook delivery or automatic ION is queued, waiting to retry, or in flight. */
+  async waitForDeliveries(): Promise<void> {
+    let observed: Promise<void>;
+    do {
+      observed = this.ionTail;
+      await Promise.all([observed, this.queue.idle()]);
+    } while (observed !== this.ionTail);
+  }
+
+  /**
+   * Posts an Instant Order Notification for the order as Ecwid does (a form with `owner_id`, `event_type`, `date`,
+   * `order_id` = the order number, statuses in legacy codes, `old_*` for a status change) and resolves with the status.
+   */
+  sendIon(url: string, order: EcwidOrder, eventType: SandboxIonEventType, old?: SandboxIonStatuses): Promise<number> {
+    return this.postIon(url, ionFields(this.storeId, order, eventType, this.now(), old));
   }
 
   /** Sends a payload (e.g. hand-made) through the signed delivery queue, one attempt; resolves with the HTTP status. */
@@ -370,12 +428,14 @@ export class EcwidSandbox {
     this.faults = [];
   }
 
-  /** Back to an empty store: orders, deleted history, requests, deliveries (pending ones abandoned), faults, rate-limit counts. */
+  /** Back to an empty store: orders, deleted history, requests, deliveries and IONs (pending ones abandoned), faults, rate limits. */
   reset(): void {
     this.store.clear();
     this.queue.cancelAll();
+    this.cancelIons();
     this.requests.length = 0;
     this.deliveries.length = 0;
+    this.ionDeliveries.length = 0;
     this.clearFaults();
     this.limiter?.clear();
   }
@@ -411,10 +471,11 @@ export class EcwidSandbox {
       return;
     }
     const reply = fault?.status ? this.faultReply(fault, fault.status, apiPath) : this.answer(method, url, request.headers, rawBody);
-    const body = JSON.stringify(reply.body);
+    const text = reply.text && typeof reply.body === 'string';
+    const body = text ? (reply.body as string) : JSON.stringify(reply.body);
     response.writeHead(reply.status, {
       ...reply.headers,
-      'content-type': 'application/json; charset=utf-8',
+      'content-type': text ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
       'content-length': Buffer.byteLength(body),
     });
     response.end(body);
@@ -441,6 +502,9 @@ export class EcwidSandbox {
 
   private route(method: string, url: URL, headers: IncomingHttpHeaders, rawBody: string): Reply {
     const path = url.pathname.replace(/\/+$/, '');
+    if (path.startsWith(LEGACY_API_PREFIX)) {
+      return this.legacyRoute(method, url, path);
+    }
     if (!path.startsWith(API_PREFIX)) {
       throw new EcwidSandboxError(404, `No resource at ${path}`);
     }
@@ -470,7 +534,7 @@ export class EcwidSandbox {
     } else if (orderSegment === 'deleted' && method === 'GET') {
       return { status: 200, body: this.deletedOrders(url.searchParams) };
     } else {
-      return this.orderRoute(method, this.decodeSegment(orderSegment), headers, rawBody, path);
+      return this.orderRoute(method, this.resolveOrderId(this.decodeSegment(orderSegment)), headers, rawBody, path);
     }
     throw new EcwidSandboxError(404, `No ${method} resource at ${path}`);
   }
@@ -495,6 +559,71 @@ export class EcwidSandbox {
       default:
         throw new EcwidSandboxError(404, `No ${method} resource at ${path}`);
     }
+  }
+
+  /** An order is also found by its number, the name ION and the legacy API give it. */
+  private resolveOrderId(orderId: string): string {
+    if (this.store.get(orderId) || !/^\d+$/.test(orderId)) {
+      return orderId;
+    }
+    for (const order of this.store.values()) {
+      if (order.internalId === Number(orderId)) {
+        return order.id;
+      }
+    }
+    return orderId;
+  }
+
+  /** The legacy Order API; its errors are plain text, as the legacy API's are, and never quote the key. */
+  private legacyRoute(method: string, url: URL, path: string): Reply {
+    try {
+      const [storeSegment, resource, ...rest] = path.slice(LEGACY_API_PREFIX.length).split('/');
+      if (storeSegment !== String(this.storeId)) {
+        throw new EcwidSandboxError(404, `Store ${storeSegment} not found`);
+      }
+      const key = url.searchParams.get(LEGACY_KEY_PARAMETER);
+      if (key !== this.orderKey) {
+        throw new EcwidSandboxError(403, 'Access denied: wrong or missing secure_auth_key');
+      }
+      const retryAfter = this.limiter?.take(`legacy:${key}`, this.now()) ?? 0;
+      if (retryAfter > 0) {
+        return { status: 429, body: 'Too many requests', text: true, headers: { 'retry-after': String(retryAfter) } };
+      }
+      if (resource !== 'orders' || rest.length > 0 || (method !== 'GET' && method !== 'POST')) {
+        throw new EcwidSandboxError(404, `No ${method} resource at ${path}`);
+      }
+      return { status: 200, body: this.legacyOrders(method, url) };
+    } catch (error) {
+      const failure = error instanceof EcwidSandboxError ? error : new EcwidSandboxError(500, String(error));
+      return { status: failure.status, body: failure.message, text: true };
+    }
+  }
+
+  /** A page of the selected orders; a POST first applies the `new_*` values to every order on that page. */
+  private legacyOrders(method: string, url: URL): object {
+    const query = url.searchParams;
+    const filter = compileLegacyOrderFilter(query);
+    const offset = pageParameter(query, 'offset', 0, Number.MAX_SAFE_INTEGER);
+    const limit = pageParameter(query, 'limit', LEGACY_DEFAULT_LIMIT, LEGACY_MAX_LIMIT);
+    if (method === 'POST') {
+      const patch = legacyStatusPatch(query);
+      const selected = this.store.search(filter, offset, limit).items.map((order) => order.id);
+      const updated = selected.map((orderId) => {
+        const update = this.store.update(orderId, patch);
+        this.announceUpdated(update);
+        return toLegacyOrder(update.after);
+      });
+      return { count: updated.length, total: updated.length, orders: updated };
+    }
+    const page = this.store.search(filter, offset, limit);
+    const answer: Record<string, unknown> = { count: page.items.length, total: page.total, orders: page.items.map(toLegacyOrder) };
+    if (offset + page.items.length < page.total) {
+      const next = new URL(`${this.url}${url.pathname}`);
+      next.search = query.toString();
+      next.searchParams.set('offset', String(offset + page.items.length));
+      answer.nextUrl = next.toString();
+    }
+    return answer;
   }
 
   private decodeSegment(segment: string): string {
@@ -534,8 +663,13 @@ export class EcwidSandbox {
   }
 
   private pathBelowStore(path: string): string {
-    const storeBase = `${API_PREFIX}${this.storeId}`;
-    return path.startsWith(`${storeBase}/`) ? path.slice(storeBase.length) : path;
+    for (const prefix of [API_PREFIX, LEGACY_API_PREFIX]) {
+      const storeBase = `${prefix}${this.storeId}`;
+      if (path.startsWith(`${storeBase}/`)) {
+        return path.slice(storeBase.length);
+      }
+    }
+    return path;
   }
 
   private takeFault(method: string, apiPath: string): SandboxFault | undefined {
@@ -571,6 +705,7 @@ export class EcwidSandbox {
       this.announce('unfinished_order.created', order, { orderId: order.id });
       return;
     }
+    this.queueIon(order, 'new_order');
     this.announce('order.created', order, {
       orderId: order.id,
       newPaymentStatus: order.paymentStatus,
@@ -587,6 +722,9 @@ export class EcwidSandbox {
         this.announceCreated(after);
       }
       return;
+    }
+    if (before.paymentStatus !== after.paymentStatus || before.fulfillmentStatus !== after.fulfillmentStatus) {
+      this.queueIon(after, 'order_status_change', before);
     }
     this.announce('order.updated', after, {
       orderId: after.id,
@@ -617,5 +755,41 @@ export class EcwidSandbox {
       data,
     };
     void this.queue.enqueue(payload, webhookUrl, this.webhookRetry);
+  }
+
+  /** Queues the ION Ecwid would post, with the fields as they are now; nothing is sent while no ION URL is set. */
+  private queueIon(order: EcwidOrder, eventType: SandboxIonEventType, old?: SandboxIonStatuses): void {
+    const ionUrl = this.ionUrl;
+    if (ionUrl === undefined) {
+      return;
+    }
+    const fields = ionFields(this.storeId, order, eventType, this.now(), old);
+    const generation = this.ionGeneration;
+    this.ionTail = this.ionTail.then(async () => {
+      if (generation === this.ionGeneration) {
+        await this.postIon(ionUrl, fields).catch(() => undefined);
+      }
+    });
+  }
+
+  private async postIon(url: string, fields: URLSearchParams): Promise<number> {
+    const record: SandboxIonRecord = { url, fields: Object.fromEntries(fields), at: this.now() };
+    this.ionDeliveries.push(record);
+    try {
+      record.status = await postIonForm(url, fields, this.ionInFlight);
+      return record.status;
+    } catch (error) {
+      record.error = error instanceof Error ? error.message : String(error);
+      throw error;
+    }
+  }
+
+  private cancelIons(): void {
+    this.ionGeneration++;
+    for (const request of this.ionInFlight) {
+      request.destroy(new Error('ION cancelled'));
+    }
+    this.ionInFlight.clear();
+    this.ionTail = Promise.resolve();
   }
 }

@@ -1,5 +1,13 @@
 export { EcwidSandbox } from './ecwid-sandbox';
-export type { EcwidSandboxOptions, EcwidSandboxRateLimit, SandboxFault, SandboxRequestRecord } from './ecwid-sandbox';
+export type {
+  EcwidSandboxOptions,
+  EcwidSandboxRateLimit,
+  SandboxFault,
+  SandboxRequestRecord,
+  SandboxIonEventType,
+  SandboxIonRecord,
+  SandboxIonStatuses,
+} from './ecwid-sandbox';
 export { EcwidSandboxError } from './ecwid-sandbox-errors';
 export { formatEcwidDate, parseEcwidTime } from './ecwid-sandbox-dates';
 export { signEcwidWebhook } from './ecwid-sandbox-webhooks';

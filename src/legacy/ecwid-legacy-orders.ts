@@ -1,0 +1,79 @@
+import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
+import type { EcwidSecret } from '../config/ecwid-secret';
+import type {
+  EcwidOrder,
+  EcwidOrderPatch,
+  EcwidOrderSearchFilters,
+  EcwidOrdersPage,
+  EcwidUpdateResult,
+} from '../orders/ecwid-order.model';
+import { EcwidLegacyClient } from './ecwid-legacy.client';
+import type { EcwidLegacyOrdersResponse } from './ecwid-legacy-order.model';
+import { fromLegacyOrder } from './ecwid-legacy-order.mapper';
+import { checkLegacyPageSize, ECWID_LEGACY_MAX_PAGE_SIZE, toLegacyOrderQuery } from './ecwid-legacy-query';
+import { legacyStatusCode } from './ecwid-legacy-statuses';
+import { legacyUnsupported } from './ecwid-legacy-unsupported';
+
+/** A search without `limit` gets v3's default page, so both APIs answer the same call alike. */
+const DEFAULT_SEARCH_LIMIT = 100;
+
+/** The `new_*` parameter of the legacy status update for each field it can change. */
+const UPDATABLE: Readonly<Record<string, string>> = {
+  paymentStatus: 'new_payment_status',
+  fulfillmentStatus: 'new_fulfillment_status',
+  trackingNumber: 'new_shipping_tracking_code',
+};
+
+/** The legacy API selects a single order only by its number. */
+function orderNumber(orderId: string, what: string): string {
+  if (!/^\d+$/.test(orderId)) throw legacyUnsupported(`${what} order "${orderId}" by anything but its order number`);
+  return orderId;
+}
+
+/** `EcwidOrdersService`'s reads and status updates in v3 terms, served by the legacy Order API. */
+export class EcwidLegacyOrders {
+  private readonly client: EcwidLegacyClient;
+
+  constructor(config: EcwidResolvedConfig, orderKey: EcwidSecret) {
+    this.client = new EcwidLegacyClient(config, orderKey);
+  }
+
+  async search(filters: EcwidOrderSearchFilters): Promise<EcwidOrdersPage> {
+    checkLegacyPageSize(filters.limit);
+    const offset = filters.offset ?? 0;
+    const limit = filters.limit ?? DEFAULT_SEARCH_LIMIT;
+    const page = await this.client.request<EcwidLegacyOrdersResponse>('GET', toLegacyOrderQuery({ ...filters, offset, limit }));
+    return { total: page.total, count: page.orders.length, offset, limit, items: page.orders.map(fromLegacyOrder) };
+  }
+
+  /** Every matching order, following the legacy `nextUrl` from page to page (200 orders each by default). */
+  async *iterate(filters: EcwidOrderSearchFilters): AsyncGenerator<EcwidOrder, void, undefined> {
+    checkLegacyPageSize(filters.limit);
+    const query = toLegacyOrderQuery({ ...filters, limit: filters.limit ?? ECWID_LEGACY_MAX_PAGE_SIZE });
+    let page = await this.client.request<EcwidLegacyOrdersResponse>('GET', query);
+    for (;;) {
+      yield* page.orders.map(fromLegacyOrder);
+      if (!page.nextUrl || page.orders.length === 0) return;
+      page = await this.client.next<EcwidLegacyOrdersResponse>(page.nextUrl);
+    }
+  }
+
+  async get(orderId: string): Promise<EcwidOrder | null> {
+    const query = new URLSearchParams({ order: orderNumber(orderId, 'Reading'), limit: '1' });
+    const page = await this.client.request<EcwidLegacyOrdersResponse>('GET', query);
+    return page.orders.length > 0 ? fromLegacyOrder(page.orders[0]) : null;
+  }
+
+  /** Sets statuses and the tracking number; `updateCount` is 0 when no order has that number. */
+  async update(orderId: string, patch: EcwidOrderPatch): Promise<EcwidUpdateResult> {
+    const fields = Object.entries(patch).filter(([, value]) => value !== undefined);
+    const others = fields.filter(([field]) => !(field in UPDATABLE)).map(([field]) => field);
+    if (others.length > 0) throw legacyUnsupported(`Updating ${others.join(', ')}`);
+    const query = new URLSearchParams({ order: orderNumber(orderId, 'Updating') });
+    for (const [field, value] of fields) {
+      query.set(UPDATABLE[field], field === 'trackingNumber' ? String(value) : legacyStatusCode(String(value)));
+    }
+    const answer = await this.client.request<EcwidLegacyOrdersResponse>('POST', query);
+    return { updateCount: answer.count };
+  }
+}
