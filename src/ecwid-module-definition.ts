@@ -1,5 +1,5 @@
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import type { EcwidModuleOptions } from './config/ecwid-options.interface';
+import type { EcwidIonRouteOptions, EcwidModuleOptions } from './config/ecwid-options.interface';
 import type { EcwidWebhookRouteOptions } from './webhooks/ecwid-webhook-route';
 
 /** Settings that shape the module itself and so cannot come from an async factory. */
@@ -8,6 +8,8 @@ export interface EcwidModuleExtras {
   isGlobal?: boolean;
   /** With forRootAsync: the webhook route (path, on/off, decorators), fixed before the factory runs. */
   webhooks?: EcwidWebhookRouteOptions;
+  /** With forRootAsync: the ION route; off unless `enabled: true`, since the factory's options are not known yet. */
+  ion?: EcwidIonRouteOptions;
 }
 
 /** For `forRootAsync({ useClass })`: a provider that builds the options. */
@@ -22,7 +24,7 @@ export const {
 } = new ConfigurableModuleBuilder<EcwidModuleOptions>({ moduleName: 'Ecwid' })
   .setClassMethodName('forRoot')
   .setFactoryMethodName('createEcwidOptions')
-  .setExtras<EcwidModuleExtras>({ isGlobal: false, webhooks: undefined }, (definition) => definition)
+  .setExtras<EcwidModuleExtras>({ isGlobal: false, webhooks: undefined, ion: undefined }, (definition) => definition)
   .build();
 
 export type EcwidModuleAsyncOptions = typeof ECWID_ASYNC_OPTIONS_TYPE;

@@ -3,7 +3,8 @@ import { EventEmitterModule } from '@nestjs/event-emitter';
 import { EcwidConfigError } from './config/ecwid-config.error';
 import { resolveEcwidConfig } from './config/ecwid-config.resolver';
 import { EcwidConfigService } from './config/ecwid-config.service';
-import type { EcwidModuleOptions } from './config/ecwid-options.interface';
+import type { EcwidIonRouteOptions, EcwidModuleOptions } from './config/ecwid-options.interface';
+import { createEcwidIonController, EcwidIonReceiver } from './ion';
 import type { EcwidResolvedConfig } from './config/ecwid-resolved-config';
 import {
   ECWID_MODULE_OPTIONS,
@@ -27,6 +28,16 @@ import { EcwidWebhookGuard } from './webhooks/ecwid-webhook.guard';
 import { EcwidWebhookReceiver } from './webhooks/ecwid-webhook.receiver';
 
 const ECWID_WEBHOOK_ROUTE = Symbol('ECWID_WEBHOOK_ROUTE');
+const DEFAULT_ION_PATH = 'ecwid/ion';
+
+interface EcwidIonRoute {
+  enabled: boolean;
+  path: string;
+}
+
+function ionRoute(options: EcwidIonRouteOptions | undefined, enabledByDefault: boolean): EcwidIonRoute {
+  return { enabled: options?.enabled ?? enabledByDefault, path: normalizeWebhookPath(options?.path ?? DEFAULT_ION_PATH) };
+}
 const logger = new Logger('EcwidModule');
 
 function resolveForRoute(options: EcwidModuleOptions, route: EcwidWebhookRoute): EcwidResolvedConfig {
@@ -56,18 +67,26 @@ function resolveForRoute(options: EcwidModuleOptions, route: EcwidWebhookRoute):
 @Module({})
 export class EcwidModule extends EcwidConfigurableModule {
   static forRoot(options: EcwidModuleOptions & Pick<EcwidModuleExtras, 'isGlobal'>): DynamicModule {
+    // ION is the legacy API's notification: on by default where the seed's legacy Order API key is configured.
+    const legacyKey = options.configuration?.['ecwid.order.key'];
     return this.assemble(
       { module: EcwidModule, providers: [{ provide: ECWID_MODULE_OPTIONS, useValue: options }] },
       options.isGlobal,
       toWebhookRoute(options.webhooks),
+      ionRoute(options.ion, typeof legacyKey === 'string' && legacyKey !== ''),
     );
   }
 
   static forRootAsync(options: EcwidModuleAsyncOptions): DynamicModule {
-    return this.assemble(super.forRootAsync(options), options.isGlobal, toWebhookRoute(options.webhooks));
+    return this.assemble(super.forRootAsync(options), options.isGlobal, toWebhookRoute(options.webhooks), ionRoute(options.ion, false));
   }
 
-  private static assemble(base: DynamicModule, isGlobal: boolean | undefined, route: EcwidWebhookRoute): DynamicModule {
+  private static assemble(
+    base: DynamicModule,
+    isGlobal: boolean | undefined,
+    route: EcwidWebhookRoute,
+    ion: EcwidIonRoute,
+  ): DynamicModule {
     const providers: Provider[] = [
       { provide: ECWID_WEBHOOK_ROUTE, useValue: route },
       {
@@ -96,12 +115,17 @@ export class EcwidModule extends EcwidConfigurableModule {
       EcwidOrderPoller,
       EcwidNotificationOutbox,
       EcwidNotificationsService,
+      EcwidIonReceiver,
+    ];
+    const controllers = [
+      ...(route.enabled ? [createEcwidWebhookController(route)] : []),
+      ...(ion.enabled ? [createEcwidIonController(ion.path)] : []),
     ];
     return {
       ...base,
       global: isGlobal ?? false,
       imports: [...(base.imports ?? []), EventEmitterModule.forRoot()],
-      controllers: route.enabled ? [createEcwidWebhookController(route)] : [],
+      controllers,
       providers: [...(base.providers ?? []), ...providers],
       exports: [
         EcwidConfigService,

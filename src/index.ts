@@ -11,6 +11,7 @@ export type {
   EcwidWebhookOptions,
   EcwidPollingOptions,
   EcwidNotificationOptions,
+  EcwidIonRouteOptions,
 } from './config/ecwid-options.interface';
 export type { EcwidResolvedConfig, EcwidEventVendorType } from './config/ecwid-resolved-config';
 export { EcwidSecret } from './config/ecwid-secret';
@@ -81,3 +82,14 @@ export { computeEcwidWebhookSignature, verifyEcwidWebhookSignature } from './web
 export { ECWID_WEBHOOK_ROUTE_METADATA } from './webhooks/ecwid-webhook-route';
 export type { EcwidWebhookRouteOptions } from './webhooks/ecwid-webhook-route';
 export type { EcwidWebhookOutcome } from './webhooks/ecwid-webhook.receiver';
+
+export {
+  createEcwidIonController,
+  EcwidIonReceiver,
+  EcwidIonReadError,
+  EcwidIonNotificationError,
+  parseEcwidIonNotification,
+} from './ion';
+export type { EcwidIonNotification, EcwidIonEventType, EcwidIonOutcome } from './ion';
+export type { EcwidLegacyOrder, EcwidLegacyOrdersResponse } from './legacy';
+export { paymentStatusFromLegacy, fulfillmentStatusFromLegacy, fromLegacyOrder } from './legacy';

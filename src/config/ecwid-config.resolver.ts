@@ -69,6 +69,7 @@ const FIELDS: FieldSpec[] = [
   { field: 'oauthCallbackUrl', instanceKey: 'oauth.callback.url', coerce: 'string' },
   { field: 'legacyOrderKey', instanceKey: 'ecwid.order.key', coerce: 'string' },
   { field: 'legacyProductKey', instanceKey: 'ecwid.product.key', coerce: 'string' },
+  { field: 'legacyApiBaseUrl', path: ['legacy', 'apiBaseUrl'], instanceKey: 'ecwid.legacy.api.base.url', coerce: 'string' },
   { field: 'notificationEnabled', path: ['notifications', 'enabled'], instanceKey: 'event.notification.enabled', coerce: 'bool' },
   { field: 'vendorType', instanceKey: 'event.vendor.type', coerce: 'string' },
   { field: 'callbackUrl', path: ['notifications', 'callbackUrl'], instanceKey: 'event.notification.callback.url', coerce: 'string' },
@@ -191,8 +192,8 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
   if (schema.webhooksEnabled === true && !schema.clientSecret) {
     problems.push({ key: keyName('webhooksEnabled'), message: `needs ${keyName('clientSecret')} to verify webhook signatures` });
   }
-  if (schema.hydrate === true && !schema.token) {
-    problems.push({ key: keyName('hydrate'), message: `needs ${keyName('token')} to read orders through the API` });
+  if (schema.hydrate === true && !schema.token && !schema.legacyOrderKey) {
+    problems.push({ key: keyName('hydrate'), message: `needs ${keyName('token')} or ${keyName('legacyOrderKey')} to read orders through the API` });
   }
   if (schema.notificationEnabled === true && !schema.callbackUrl && !hasProblem('callbackUrl')) {
     problems.push({ key: keyName('callbackUrl'), message: `is required when ${keyName('notificationEnabled')} is true` });
@@ -207,8 +208,11 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
   const poller = pollerSettings(schema.pollerConfiguration, keyName('pollerConfiguration'), problems);
   const startFrom = startFromSeconds(options.polling?.startFrom, declaredKeys.pollingStartFrom ?? 'polling.startFrom', problems);
   const pollingEnabled = schema.pollingEnabled ?? schema.vendorType === 'polling';
-  if (pollingEnabled && !schema.token) {
-    problems.push({ key: keyName('pollingEnabled'), message: `needs ${keyName('token')} to read orders through the API` });
+  if (pollingEnabled && !schema.token && !schema.legacyOrderKey) {
+    problems.push({
+      key: keyName('pollingEnabled'),
+      message: `needs ${keyName('token')} or ${keyName('legacyOrderKey')} to read orders through the API`,
+    });
   }
   const state = options.state;
   if (state !== undefined && !isStateStore(state) && !['memory', 'sqlite', 'redis'].includes((state as { type?: string }).type ?? '')) {
@@ -253,6 +257,7 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
     legacy: {
       orderKey: secret(schema.legacyOrderKey),
       productKey: secret(schema.legacyProductKey),
+      apiBaseUrl: schema.legacyApiBaseUrl?.replace(/\/+$/, ''),
     },
     events: {
       notificationEnabled: schema.notificationEnabled ?? false,

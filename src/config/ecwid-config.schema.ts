@@ -95,6 +95,9 @@ export class EcwidConfigSchema {
   @IsOptional() @IsString(SECRET) @IsNotEmpty(SECRET)
   legacyProductKey?: string;
 
+  @IsOptional() @IsUrl(URL_OPTIONS, { message: 'must be an http(s) URL' })
+  legacyApiBaseUrl?: string;
+
   @IsOptional() @IsBoolean({ message: 'must be true or false' })
   notificationEnabled?: boolean;
 

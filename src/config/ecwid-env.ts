@@ -26,6 +26,7 @@ export const ECWID_ENV_VARIABLES = {
   notificationEnabled: 'ECWID_NOTIFICATIONS',
   callbackUrl: 'ECWID_NOTIFICATION_CALLBACK_URL',
   signatureKey: 'ECWID_NOTIFICATION_SIGNATURE_KEY',
+  legacyApiBaseUrl: 'ECWID_LEGACY_API_BASE_URL',
 } as const satisfies Partial<Record<EcwidConfigField | 'pollingStartFrom' | 'state', string>>;
 
 /** Key prefix for the Redis state store (several apps can share one Redis). */
@@ -113,6 +114,7 @@ export function ecwidOptionsFromEnv(source: EcwidEnvSource = process.env): Ecwid
       callbackUrl: read(ECWID_ENV_VARIABLES.callbackUrl),
       signatureKey: read(ECWID_ENV_VARIABLES.signatureKey),
     },
+    legacy: { apiBaseUrl: read(ECWID_ENV_VARIABLES.legacyApiBaseUrl) },
     state: stateFromEnv(read(ECWID_ENV_VARIABLES.state), read(ECWID_STATE_KEY_PREFIX)),
   };
   Object.defineProperty(options, ECWID_OPTION_KEYS, { value: { ...ECWID_ENV_VARIABLES }, enumerable: false });

@@ -56,6 +56,13 @@ export interface EcwidNotificationOptions {
   timeoutMs?: number;
 }
 
+export interface EcwidIonRouteOptions {
+  /** Register the ION route. Default: on when the legacy Order API key (`ecwid.order.key`) is configured. */
+  enabled?: boolean;
+  /** Route path below the app's global prefix. Default `ecwid/ion`. */
+  path?: string;
+}
+
 export interface EcwidPollingOptions {
   /** Poll the orders API for changes. Default: on when the instance JSON says `event.vendor.type: polling`. */
   enabled?: boolean;
@@ -96,6 +103,10 @@ export interface EcwidModuleOptions extends EcwidInstanceJson {
   webhooks?: EcwidWebhookOptions;
   polling?: EcwidPollingOptions;
   notifications?: EcwidNotificationOptions;
+  /** The legacy API (v1), used with `ecwid.order.key` when there is no v3 token. */
+  legacy?: { apiBaseUrl?: string };
+  /** Instant Order Notifications: the route Ecwid's legacy form posts reach. */
+  ion?: EcwidIonRouteOptions;
   /**
    * Where dedup ids, poll cursors, order snapshots and leases live: `{ type: 'memory' }`, `{ type: 'sqlite', path }`
    * or `{ type: 'redis', redis }`, or a store instance. Default: SQLite at `.ecwid/ecwid-state.db` when polling or

@@ -41,6 +41,8 @@ export interface EcwidResolvedConfig {
   legacy: {
     orderKey?: EcwidSecret;
     productKey?: EcwidSecret;
+    /** Default: `apiBaseUrl` with `/api/v3` replaced by `/api/v1`. */
+    apiBaseUrl?: string;
   };
   events: {
     notificationEnabled: boolean;

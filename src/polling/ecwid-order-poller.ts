@@ -80,6 +80,9 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
     this.logger.log(
       `Store ${this.config.storeId}: polling orders every ${this.config.polling.intervalMs / 60_000} min as ${this.holder}`,
     );
+    if (!this.config.token) {
+      this.logger.warn(`Store ${this.config.storeId}: polling the legacy API, which keeps no deleted-orders history: deletions are not seen`);
+    }
     this.schedule(0);
   }
 
@@ -211,6 +214,8 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
   }
 
   private async readDeletions(from: number, to: number, result: EcwidPollResult): Promise<void> {
+    // The legacy API keeps no deleted-orders history: with legacy keys only, deletions cannot be polled.
+    if (!this.config.token) return;
     const { storeId } = this.config;
     const { pageSize } = this.config.polling;
     for (let offset = 0; ; ) {

@@ -1,0 +1,119 @@
+import { Injectable, Logger } from '@nestjs/common';
+import { EcwidConfigService } from '../config/ecwid-config.service';
+import { createEcwidEvent, EcwidEventFacts } from '../events/ecwid-event.factory';
+import { EcwidEventPipeline, EcwidPipelineOutcome } from '../events/ecwid-event.pipeline';
+import { EcwidOrderEvent } from '../events/ecwid-events';
+import { fulfillmentStatusFromLegacy, paymentStatusFromLegacy } from '../legacy/ecwid-legacy-statuses';
+import type { EcwidOrder } from '../orders/ecwid-order.model';
+import { EcwidOrdersService } from '../orders/ecwid-orders.service';
+import type { EcwidIonNotification } from './ecwid-ion-notification';
+
+/** `unconfirmed`: the store does not show the order, or not the change, so nothing is emitted. */
+export type EcwidIonOutcome = EcwidPipelineOutcome | 'ignored' | 'unconfirmed';
+
+/** Enough distinct foreign store ids to be useful in the log, few enough to bound memory. */
+const MAX_FOREIGN_STORES_LOGGED = 1000;
+
+/** Reading the order back failed: the ION can be neither confirmed nor dismissed, so Ecwid should send it again. */
+export class EcwidIonReadError extends Error {
+  override readonly name = 'EcwidIonReadError';
+
+  constructor(
+    readonly orderId: string,
+    override readonly cause: unknown,
+  ) {
+    super(`Could not read order ${orderId} to confirm an ION: ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
+}
+
+/** ION dates carry no zone; they are read as UTC. */
+function ionSeconds(date: string): number {
+  const [day, time] = date.split(' ');
+  const [year, month, dayOfMonth] = day.split('-').map(Number);
+  const [hours, minutes, seconds] = time.split(':').map(Number);
+  return Date.UTC(year, month - 1, dayOfMonth, hours, minutes, seconds) / 1000;
+}
+
+/**
+ * The ION source. ION is unsigned, so a notification is only a hint: the order is read back through the API
+ * (v3 or legacy) and emitted as the store shows it, or not at all.
+ */
+@Injectable()
+export class EcwidIonReceiver {
+  private readonly logger = new Logger('EcwidIon');
+  private readonly foreignStores = new Set<number>();
+
+  constructor(
+    private readonly configService: EcwidConfigService,
+    private readonly orders: EcwidOrdersService,
+    private readonly pipeline: EcwidEventPipeline,
+  ) {}
+
+  async receive(notification: EcwidIonNotification): Promise<EcwidIonOutcome> {
+    const storeId = this.configService.storeId;
+    if (notification.storeId !== storeId) {
+      this.noteForeignStore(notification.storeId);
+      return 'ignored';
+    }
+    let order: EcwidOrder | null;
+    try {
+      order = await this.orders.get(notification.orderId);
+    } catch (error) {
+      const failure = new EcwidIonReadError(notification.orderId, error);
+      this.logger.warn(`Store ${storeId}: ${failure.message}; left for Ecwid to send again`);
+      throw failure;
+    }
+    if (!order) return this.unconfirmed(notification, 'the store has no such order');
+    if (this.unchanged(notification, order)) return this.unconfirmed(notification, 'the store shows no such change');
+    const event = createEcwidEvent(this.facts(notification, order), 'ion', 'api') as EcwidOrderEvent;
+    event.order = order;
+    return this.pipeline.process(event);
+  }
+
+  private unconfirmed(notification: EcwidIonNotification, reason: string): 'unconfirmed' {
+    const { storeId, eventType, orderId } = notification;
+    this.logger.warn(`Store ${storeId}: ION ${eventType} for order ${orderId} not emitted: ${reason}`);
+    return 'unconfirmed';
+  }
+
+  /** A status change whose old statuses are still the store's current ones did not happen, or was undone. */
+  private unchanged(notification: EcwidIonNotification, order: EcwidOrder): boolean {
+    const { eventType, oldPaymentStatus, oldFulfillmentStatus } = notification;
+    return (
+      eventType === 'order_status_change' &&
+      oldPaymentStatus !== undefined &&
+      oldFulfillmentStatus !== undefined &&
+      paymentStatusFromLegacy(oldPaymentStatus) === order.paymentStatus &&
+      fulfillmentStatusFromLegacy(oldFulfillmentStatus) === order.fulfillmentStatus
+    );
+  }
+
+  /** New statuses come from the order read, old ones from the form; the id is built from the form so Ecwid's retries dedupe. */
+  private facts(notification: EcwidIonNotification, order: EcwidOrder): EcwidEventFacts {
+    const { orderId, eventType, date, paymentStatus, fulfillmentStatus } = notification;
+    const created = eventType === 'new_order';
+    const data: Record<string, unknown> = {
+      orderId: order.id,
+      newPaymentStatus: order.paymentStatus,
+      newFulfillmentStatus: order.fulfillmentStatus,
+    };
+    if (!created) {
+      data.oldPaymentStatus = paymentStatusFromLegacy(notification.oldPaymentStatus);
+      data.oldFulfillmentStatus = fulfillmentStatusFromLegacy(notification.oldFulfillmentStatus);
+    }
+    return {
+      eventId: `ion:${orderId}:${eventType}:${date}:${paymentStatus}:${fulfillmentStatus}`,
+      eventType: created ? 'order.created' : 'order.updated',
+      storeId: notification.storeId,
+      entityId: order.internalId,
+      eventCreated: ionSeconds(date),
+      data,
+    };
+  }
+
+  private noteForeignStore(storeId: number): void {
+    if (this.foreignStores.has(storeId) || this.foreignStores.size >= MAX_FOREIGN_STORES_LOGGED) return;
+    this.foreignStores.add(storeId);
+    this.logger.warn(`Ignoring IONs for store ${storeId}: this module serves store ${this.configService.storeId}`);
+  }
+}

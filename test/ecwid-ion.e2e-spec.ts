@@ -1,0 +1,267 @@
+import { INestApplication, Module } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
+import {
+  EcwidModule,
+  EcwidModuleOptions,
+  EcwidOrder,
+  EcwidOrderEvent,
+  EcwidOrderFulfillmentStatusChangedEvent,
+  EcwidOrderPaymentStatusChangedEvent,
+  EcwidOrdersService,
+} from 'nestjs-ecwid';
+import { EcwidSandbox } from 'nestjs-ecwid/testing';
+// The module does not export the ION route yet; this suite mounts it the way the module will.
+import { ADAPTERS, AdapterName, startApp, TestApp } from './support/apps';
+import { EventRecorder } from './support/recorder';
+
+type Api = 'legacy' | 'v3';
+const ION_PATH = 'ecwid/ion';
+const APIS: Api[] = ['legacy', 'v3'];
+const CASES = ADAPTERS.flatMap((adapter) => APIS.map((api): [AdapterName, Api] => [adapter, api]));
+
+/** Moved an hour per test: sandbox.reset() hands out the same order numbers again, and ION ids include the date. */
+let clock = Date.UTC(2026, 10, 20, 10, 15);
+const sandbox = new EcwidSandbox({ now: () => clock });
+const ionDate = (): string => new Date(clock).toISOString().slice(0, 19).replace('T', ' ');
+
+beforeAll(() => sandbox.start());
+afterAll(() => sandbox.stop());
+
+function optionsFor(api: Api): EcwidModuleOptions {
+  const common = {
+    storeId: sandbox.storeId,
+    apiBaseUrl: sandbox.apiBaseUrl,
+    http: { maxRetries: 1, retryBaseDelayMs: 5, retryMaxDelayMs: 10, timeoutMs: 2000 },
+    state: { type: 'memory' as const },
+    ion: { enabled: true, path: ION_PATH },
+  };
+  return api === 'legacy' ? { ...common, configuration: { 'ecwid.order.key': sandbox.orderKey } } : { ...common, token: sandbox.token };
+}
+
+/** Posts the fields as Ecwid does (a form), or as JSON; answers the status and the parsed body. */
+async function postForm(
+  url: string,
+  fields: Record<string, string>,
+  contentType = 'application/x-www-form-urlencoded',
+): Promise<{ status: number; body: any }> {
+  const body = contentType === 'application/json' ? JSON.stringify(fields) : new URLSearchParams(fields).toString();
+  const res = await fetch(`${url}/${ION_PATH}`, { method: 'POST', headers: { 'content-type': contentType }, body });
+  const text = await res.text();
+  return { status: res.status, body: text.startsWith('{') ? JSON.parse(text) : text };
+}
+
+describe.each(CASES)('Instant Order Notifications on %s, confirmed through the %s API', (adapter, api) => {
+  let t: TestApp;
+  let recorder: EventRecorder;
+  let orders: EcwidOrdersService;
+  let ionUrl: string;
+
+  /** How the store names the order in what the service reads back. */
+  const idAsRead = (order: EcwidOrder): string => (api === 'legacy' ? String(order.internalId) : order.id);
+
+  const ionFields = (order: EcwidOrder, overrides: Record<string, string> = {}): Record<string, string> => ({
+    owner_id: String(sandbox.storeId),
+    event_type: 'new_order',
+    date: ionDate(),
+    order_id: String(order.internalId),
+    payment_status: 'QUEUED',
+    fulfillment_status: 'NEW',
+    ...overrides,
+  });
+
+  beforeAll(async () => {
+    t = await startApp(adapter, {
+      imports: [EcwidModule.forRoot(optionsFor(api))],
+      providers: [EventRecorder],
+    });
+    recorder = t.app.get(EventRecorder);
+    orders = t.app.get(EcwidOrdersService);
+    ionUrl = `${t.url}/${ION_PATH}`;
+  });
+  afterAll(() => t.close());
+  beforeEach(() => {
+    clock += 3_600_000;
+    sandbox.reset();
+    sandbox.ionUrl = undefined;
+    recorder.events.length = 0;
+    recorder.failures = 0;
+  });
+
+  it('emits order.created with source ion for a new order the store confirms, with the order as read', async () => {
+    const placed = sandbox.createOrder({ paymentStatus: 'AWAITING_PAYMENT', email: 'ada@example.com' });
+
+    expect(await sandbox.sendIon(ionUrl, placed, 'new_order')).toBe(200);
+
+    expect(recorder.names).toEqual(['ecwid.order.created']);
+    const event = recorder.events[0] as EcwidOrderEvent;
+    expect(event).toBeInstanceOf(EcwidOrderEvent);
+    expect(event).toMatchObject({
+      eventType: 'order.created',
+      storeId: sandbox.storeId,
+      orderId: idAsRead(placed),
+      internalId: placed.internalId,
+      source: 'ion',
+      dataOrigin: 'api',
+      newPaymentStatus: 'AWAITING_PAYMENT',
+      newFulfillmentStatus: 'AWAITING_PROCESSING',
+    });
+    expect(event.eventId).toMatch(new RegExp(`^ion:${placed.internalId}:new_order:\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}:QUEUED:NEW$`));
+    expect(event.order).toMatchObject({ internalId: placed.internalId, email: 'ada@example.com', paymentStatus: 'AWAITING_PAYMENT' });
+  });
+
+  it('emits order.updated with the old statuses from the form and the new ones from the store, plus the derived events', async () => {
+    const placed = sandbox.createOrder();
+    const changed = sandbox.updateOrder(placed.id, { paymentStatus: 'PAID', fulfillmentStatus: 'SHIPPED' });
+
+    const status = await sandbox.sendIon(ionUrl, changed, 'order_status_change', {
+      paymentStatus: 'AWAITING_PAYMENT',
+      fulfillmentStatus: 'AWAITING_PROCESSING',
+    });
+
+    expect(status).toBe(200);
+    expect(recorder.names).toEqual([
+      'ecwid.order.updated',
+      'ecwid.order.paid',
+      'ecwid.order.payment_status_changed',
+      'ecwid.order.fulfillment_status_changed',
+    ]);
+    const payment = recorder.events[2] as EcwidOrderPaymentStatusChangedEvent;
+    const fulfillment = recorder.events[3] as EcwidOrderFulfillmentStatusChangedEvent;
+    expect([payment.from, payment.to]).toEqual(['AWAITING_PAYMENT', 'PAID']);
+    expect([fulfillment.from, fulfillment.to]).toEqual(['AWAITING_PROCESSING', 'SHIPPED']);
+    expect(recorder.events.every((e) => e.source === 'ion' && e.eventId === recorder.events[0].eventId)).toBe(true);
+  });
+
+  it('emits once for an ION Ecwid sends again', async () => {
+    const placed = sandbox.createOrder();
+    const fields = ionFields(placed);
+    expect(await postForm(t.url, fields)).toEqual({ status: 200, body: { outcome: 'emitted' } });
+    expect(await postForm(t.url, fields)).toEqual({ status: 200, body: { outcome: 'duplicate' } });
+    expect(recorder.names).toEqual(['ecwid.order.created']);
+  });
+
+  it('accepts the same fields as JSON', async () => {
+    const placed = sandbox.createOrder();
+    expect(await postForm(t.url, ionFields(placed), 'application/json')).toEqual({ status: 200, body: { outcome: 'emitted' } });
+    expect(recorder.names).toEqual(['ecwid.order.created']);
+  });
+
+  it('answers 200 without reading anything or emitting for a store this module does not serve', async () => {
+    const placed = sandbox.createOrder();
+    sandbox.clearRequests();
+    expect(await postForm(t.url, ionFields(placed, { owner_id: String(sandbox.storeId + 1) }))).toEqual({
+      status: 200,
+      body: { outcome: 'ignored' },
+    });
+    expect(recorder.events).toHaveLength(0);
+    expect(sandbox.requests).toHaveLength(0);
+  });
+
+  it('answers 200 and emits nothing for an order the store does not have', async () => {
+    expect(await postForm(t.url, ionFields({ id: 'NOPE1', internalId: 499_999_999 }))).toEqual({
+      status: 200,
+      body: { outcome: 'unconfirmed' },
+    });
+    expect(recorder.events).toHaveLength(0);
+  });
+
+  it('emits nothing for a status change the store does not show', async () => {
+    const placed = sandbox.createOrder({ paymentStatus: 'AWAITING_PAYMENT', fulfillmentStatus: 'AWAITING_PROCESSING' });
+    const forged = ionFields(placed, {
+      event_type: 'order_status_change',
+      payment_status: 'ACCEPTED',
+      old_payment_status: 'QUEUED',
+      old_fulfillment_status: 'NEW',
+    });
+    expect(await postForm(t.url, forged)).toEqual({ status: 200, body: { outcome: 'unconfirmed' } });
+    expect(recorder.events).toHaveLength(0);
+  });
+
+  it('answers 503 when the order cannot be read, so Ecwid retries, and emits on the retry', async () => {
+    const placed = sandbox.createOrder();
+    sandbox.injectFault({ status: 500, times: Infinity });
+    const fields = ionFields(placed);
+
+    const failed = await postForm(t.url, fields);
+    sandbox.clearFaults();
+
+    expect(failed.status).toBe(503);
+    expect(recorder.events).toHaveLength(0);
+    expect(await postForm(t.url, fields)).toEqual({ status: 200, body: { outcome: 'emitted' } });
+    expect(recorder.names).toEqual(['ecwid.order.created']);
+  });
+
+  it('answers 500 when a listener fails, and emits again when Ecwid retries', async () => {
+    const placed = sandbox.createOrder();
+    recorder.failures = 1;
+    expect((await postForm(t.url, ionFields(placed))).status).toBe(500);
+    expect(await postForm(t.url, ionFields(placed))).toEqual({ status: 200, body: { outcome: 'emitted' } });
+    expect(recorder.names).toEqual(['ecwid.order.created']);
+  });
+
+  it('answers 400 naming what is missing or malformed, and emits nothing', async () => {
+    const placed = sandbox.createOrder();
+    const { order_id: _orderId, ...withoutOrder } = ionFields(placed);
+    const missing = await postForm(t.url, { ...withoutOrder, event_type: 'order_deleted', date: '20.11.2026' });
+    expect(missing.status).toBe(400);
+    expect(missing.body.message).toEqual([
+      'event_type must be new_order or order_status_change',
+      'date must be YYYY-MM-DD hh:mm:ss',
+      'order_id must be an order id',
+    ]);
+    expect((await postForm(t.url, {})).status).toBe(400);
+    expect(recorder.events).toHaveLength(0);
+  });
+
+  it('answers 415 for a body that is neither a form nor JSON', async () => {
+    const res = await fetch(`${t.url}/${ION_PATH}`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'owner_id=1003' });
+    expect(res.status).toBe(415);
+  });
+
+  it("turns the sandbox's automatic IONs into events when the service changes a status", async () => {
+    sandbox.ionUrl = ionUrl;
+    const placed = sandbox.createOrder();
+    await sandbox.waitForDeliveries();
+
+    await orders.update(idAsRead(placed), { paymentStatus: 'PAID' });
+    await sandbox.waitForDeliveries();
+
+    expect(sandbox.ionDeliveries.map((d) => [d.fields.event_type, d.status])).toEqual([
+      ['new_order', 200],
+      ['order_status_change', 200],
+    ]);
+    expect(recorder.names).toEqual([
+      'ecwid.order.created',
+      'ecwid.order.updated',
+      'ecwid.order.paid',
+      'ecwid.order.payment_status_changed',
+    ]);
+  });
+});
+
+describe('Instant Order Notifications on express without its body parsers', () => {
+  let app: INestApplication;
+  let recorder: EventRecorder;
+
+  beforeAll(async () => {
+    @Module({
+      imports: [EcwidModule.forRoot(optionsFor('legacy'))],
+      providers: [EventRecorder],
+    })
+    class RawBodyModule {}
+    app = await NestFactory.create(RawBodyModule, new ExpressAdapter(), { logger: false, bodyParser: false });
+    await app.listen(0, '127.0.0.1');
+    recorder = app.get(EventRecorder);
+  });
+  afterAll(() => app.close());
+
+  it('reads the form from the request itself', async () => {
+    clock += 3_600_000;
+    sandbox.reset();
+    const placed = sandbox.createOrder();
+    const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+    expect(await sandbox.sendIon(`${url}/${ION_PATH}`, placed, 'new_order')).toBe(200);
+    expect(recorder.names).toEqual(['ecwid.order.created']);
+  });
+});
