@@ -13,7 +13,7 @@ async function bootstrap(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
 
   if (CONFIGURED_BY.some((name) => process.env[name])) {
-    const app = await NestFactory.create(BridgeModule.fromEnv(process.env.ECWID_WEBHOOK_PATH));
+    const app = await NestFactory.create(BridgeModule.fromEnv(process.env.ECWID_WEBHOOK_PATH, process.env.ECWID_ION !== 'false'));
     app.enableShutdownHooks();
     await app.listen(port);
     logger.log(`Bridge listening on ${await app.getUrl()}`);

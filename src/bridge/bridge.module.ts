@@ -15,8 +15,11 @@ function withDurableState(options: EcwidModuleOptions): EcwidModuleOptions {
 /** The standalone bridge: the Ecwid element, wildcard events, and a logger of every event. */
 @Module({})
 export class BridgeModule {
-  /** Real Ecwid, configured from ECWID_* variables or ECWID_INSTANCE_FILE. */
-  static fromEnv(webhookPath?: string): DynamicModule {
+  /**
+   * Real Ecwid, configured from ECWID_* variables or ECWID_INSTANCE_FILE. The bridge plays the Cloud Elements role,
+   * so it also takes ION posts (confirmed through the API) unless `ECWID_ION=false`.
+   */
+  static fromEnv(webhookPath?: string, ion = true): DynamicModule {
     return {
       module: BridgeModule,
       imports: [
@@ -26,6 +29,7 @@ export class BridgeModule {
           inject: [ConfigService],
           useFactory: (env: ConfigService) => withDurableState(ecwidOptionsFromEnv(env)),
           webhooks: { path: webhookPath },
+          ion: { enabled: ion, path: process.env.ECWID_ION_PATH },
         }),
       ],
       providers: [BridgeEventLogger],
