@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EcwidModule } from 'nestjs-ecwid';
-import { EcwidSandbox } from 'nestjs-ecwid/testing';
+import { EcwidCallbackReceiver, EcwidSandbox } from 'nestjs-ecwid/testing';
 import { startApp, TestApp } from './support/apps';
 import { BridgeProcess } from './support/bridge-process';
 import { EventRecorder } from './support/recorder';
@@ -45,6 +45,35 @@ describeRedis('several replicas sharing one Redis', () => {
       expect(apps.every((t) => t.app.get(EventRecorder).events.length > 0)).toBe(true);
     } finally {
       for (const t of apps) await t.close();
+    }
+  });
+
+  it('sends each callback notification from one replica only', async () => {
+    const keyPrefix = uniqueRedisPrefix('replicas-notifications');
+    const receiver = await new EcwidCallbackReceiver().start();
+    const replica = (adapter: 'express' | 'fastify') =>
+      startApp(adapter, {
+        imports: [
+          EcwidModule.forRoot({
+            storeId: STORE_ID,
+            clientSecret: CLIENT_SECRET,
+            state: { type: 'redis', redis: url, keyPrefix },
+            notifications: { enabled: true, callbackUrl: receiver.url, retryUnitMs: 5 },
+          }),
+        ],
+      });
+    const apps: TestApp[] = [await replica('express'), await replica('fastify')];
+    try {
+      const events = Array.from({ length: 60 }, () => orderWebhook('order.created'));
+      await Promise.all(events.flatMap((event, i) => [deliver(apps[i % 2].url, event), deliver(apps[(i + 1) % 2].url, event)]));
+      const notifiedOrders = () => receiver.delivered.flatMap((n) => n.body.message.events.map((e) => e.objectId));
+      await receiver.waitFor(() => notifiedOrders().length >= 60);
+      await sleep(500);
+      expect(notifiedOrders().sort()).toEqual(events.map((e) => (e.data as { orderId: string }).orderId).sort());
+      expect(duplicates(receiver.received.map((n) => n.id))).toEqual([]);
+    } finally {
+      for (const t of apps) await t.close();
+      await receiver.stop();
     }
   });
 
