@@ -25,6 +25,11 @@ export class EcwidEventDispatcher implements OnModuleInit {
     this.emitter = [...emitters].find((emitter) => emitter !== this.local) ?? this.local;
   }
 
+  /** Whether any listener (wildcards included) would receive `name`. */
+  listens(name: string): boolean {
+    return this.emitter.hasListeners(name) as boolean;
+  }
+
   /** Emits an informational event (progress, say); a listener failure is logged and never stops the caller. */
   async notify(name: string, payload: object): Promise<void> {
     try {

@@ -39,8 +39,11 @@ export function createEcwidEvent(facts: EcwidEventFacts, source: EcwidEventSourc
   return new EcwidEvent(init);
 }
 
-/** The events implied by an order change's statuses, emitted after the change itself. */
-export function deriveEcwidEvents(event: EcwidEvent): EcwidEvent[] {
+/**
+ * The events implied by an order change's statuses, emitted after the change itself; `wanted` skips building the
+ * ones nobody listens to, which matters on the webhook path.
+ */
+export function deriveEcwidEvents(event: EcwidEvent, wanted: (name: string) => boolean = () => true): EcwidEvent[] {
   if (!(event instanceof EcwidOrderEvent) || event.eventType === 'order.deleted') return [];
   const init = {
     eventId: event.eventId,
@@ -60,13 +63,13 @@ export function deriveEcwidEvents(event: EcwidEvent): EcwidEvent[] {
   const paymentChanged = updated && oldPaymentStatus !== undefined && newPaymentStatus !== undefined && oldPaymentStatus !== newPaymentStatus;
   const fulfillmentChanged =
     updated && oldFulfillmentStatus !== undefined && newFulfillmentStatus !== undefined && oldFulfillmentStatus !== newFulfillmentStatus;
-  if (newPaymentStatus === 'PAID' && (!updated || paymentChanged)) {
+  if (newPaymentStatus === 'PAID' && (!updated || paymentChanged) && wanted(EcwidEvents.ORDER_PAID)) {
     derived.push(new EcwidOrderPaidEvent({ ...init, name: EcwidEvents.ORDER_PAID }));
   }
-  if (paymentChanged) {
+  if (paymentChanged && wanted(EcwidEvents.ORDER_PAYMENT_STATUS_CHANGED)) {
     derived.push(new EcwidOrderPaymentStatusChangedEvent({ ...init, name: EcwidEvents.ORDER_PAYMENT_STATUS_CHANGED }));
   }
-  if (fulfillmentChanged) {
+  if (fulfillmentChanged && wanted(EcwidEvents.ORDER_FULFILLMENT_STATUS_CHANGED)) {
     derived.push(
       new EcwidOrderFulfillmentStatusChangedEvent({ ...init, name: EcwidEvents.ORDER_FULFILLMENT_STATUS_CHANGED }),
     );

@@ -33,9 +33,9 @@ export class EcwidEventPipeline {
     if ((await this.dedup.claim(key, options)) !== 'claimed') return 'duplicate';
     try {
       if (this.config.hydrate) await this.hydrate(event);
-      await this.dispatcher.dispatch([event, ...deriveEcwidEvents(event)]);
+      await this.dispatcher.dispatch([event, ...deriveEcwidEvents(event, (name) => this.dispatcher.listens(name))]);
       // In the outbox before the source is answered: a crash after the answer loses no notification.
-      await this.outbox.enqueue(event);
+      if (this.outbox.enabled) await this.outbox.enqueue(event);
     } catch (error) {
       await this.dedup.release(key);
       this.logFailure(event, error);
