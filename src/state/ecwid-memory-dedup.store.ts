@@ -5,18 +5,14 @@ const IN_FLIGHT_TTL_MS = 5 * 60 * 1000;
 /** Expired ids are swept at most this often; lookups treat them as absent meanwhile. */
 const SWEEP_INTERVAL_MS = 1000;
 
-interface Entry {
-  done: boolean;
-  expiresAt: number;
-}
-
 /**
  * Process-local dedup store: bounded (oldest ids evicted first) and with TTL. A Map keeps insertion order, so
  * eviction and expiry sweep from the front; both run in batches, since every Map iteration walks the slots that
  * deletions left behind, and doing it per call made a full store ten times slower.
  */
 export class EcwidMemoryDedupStore implements EcwidDedupStore {
-  private readonly entries = new Map<string, Entry>();
+  /** Expiry time by id, negated while in flight: a number, not an object, per id keeps a full store cheap to collect. */
+  private readonly entries = new Map<string, number>();
   private readonly slack: number;
   private nextSweepAt = 0;
 
@@ -34,27 +30,18 @@ export class EcwidMemoryDedupStore implements EcwidDedupStore {
   async claim(eventId: string, options: EcwidClaimOptions = {}): Promise<EcwidDedupClaim> {
     const now = this.now();
     const entry = this.entries.get(eventId);
-    if (entry && entry.expiresAt > now && (entry.done || !options.takeOver)) return entry.done ? 'duplicate' : 'in-flight';
-    if (entry) {
-      entry.done = false;
-      entry.expiresAt = now + IN_FLIGHT_TTL_MS;
-    } else {
-      this.entries.set(eventId, { done: false, expiresAt: now + IN_FLIGHT_TTL_MS });
-      this.trim(now);
-    }
+    const done = entry !== undefined && entry > 0;
+    if (entry !== undefined && Math.abs(entry) > now && (done || !options.takeOver)) return done ? 'duplicate' : 'in-flight';
+    const known = entry !== undefined;
+    this.entries.set(eventId, -(now + IN_FLIGHT_TTL_MS));
+    if (!known) this.trim(now);
     return 'claimed';
   }
 
   async complete(eventId: string, ttlSeconds: number): Promise<void> {
-    const expiresAt = this.now() + ttlSeconds * 1000;
-    const entry = this.entries.get(eventId);
-    if (entry) {
-      entry.done = true;
-      entry.expiresAt = expiresAt;
-    } else {
-      this.entries.set(eventId, { done: true, expiresAt });
-      this.trim(this.now());
-    }
+    const known = this.entries.has(eventId);
+    this.entries.set(eventId, this.now() + ttlSeconds * 1000);
+    if (!known) this.trim(this.now());
   }
 
   async release(eventId: string): Promise<void> {
@@ -73,8 +60,8 @@ export class EcwidMemoryDedupStore implements EcwidDedupStore {
     }
     if (now < this.nextSweepAt) return;
     this.nextSweepAt = now + SWEEP_INTERVAL_MS;
-    for (const [id, entry] of this.entries) {
-      if (entry.expiresAt > now) break;
+    for (const [id, expiry] of this.entries) {
+      if (Math.abs(expiry) > now) break;
       this.entries.delete(id);
     }
   }

@@ -35,10 +35,13 @@ export class EcwidWebhookGuard implements CanActivate {
   constructor(@Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig) {}
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    return this.admitRequest(context.switchToHttp().getRequest<EcwidWebhookRequest>());
+  }
+
+  admitRequest(req: EcwidWebhookRequest): boolean | Promise<boolean> {
     const { enabled, maxBodyBytes } = this.config.webhooks;
     const clientSecret = this.config.clientSecret;
     if (!enabled || !clientSecret) throw new NotFoundException();
-    const req = context.switchToHttp().getRequest<EcwidWebhookRequest>();
 
     const declaredLength = Number(req.headers['content-length']);
     if (declaredLength > maxBodyBytes) throw new PayloadTooLargeException(`Ecwid webhook body is over ${maxBodyBytes} bytes`);
