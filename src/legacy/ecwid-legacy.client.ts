@@ -6,20 +6,10 @@ import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import type { EcwidSecret } from '../config/ecwid-secret';
 import { EcwidApiError, EcwidApiFailure, EcwidNotConfiguredError } from '../orders/ecwid-api.error';
 import { EcwidRateLimiter, EcwidRateLimiterRegistry } from '../orders/ecwid-rate-limiter';
+import { backoffMs, retryAfterSeconds, sleep, TRANSIENT_CODES } from '../orders/ecwid-retry';
 
 export type EcwidLegacyMethod = 'GET' | 'POST';
 
-/** Every legacy call here reads, or sets statuses to given values: each is safe to repeat after any failure. */
-const TRANSIENT = new Set([
-  'ECONNRESET',
-  'EPIPE',
-  'ETIMEDOUT',
-  'ECONNABORTED',
-  'ECONNREFUSED',
-  'ENOTFOUND',
-  'EAI_AGAIN',
-  'ERR_SOCKET_CONNECTION_TIMEOUT',
-]);
 const KEY_PARAMETER = 'secure_auth_key';
 /** Error bodies of the legacy API may be plain text pages; this much of one is enough to say what went wrong. */
 const ERROR_TEXT_LIMIT = 200;
@@ -45,18 +35,6 @@ export function legacyApiBaseUrl(apiBaseUrl: string): string {
   return `${v3.slice(0, -'/api/v3'.length)}/api/v1`;
 }
 
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-/** `Retry-After` in seconds or as an HTTP date. */
-function retryAfterSeconds(header: unknown): number | undefined {
-  if (typeof header !== 'string' || header === '') return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
-}
 
 /**
  * Talks to `{legacy root}/{storeId}/orders` with the Order API key in the query, as the legacy API demands.
@@ -96,9 +74,10 @@ export class EcwidLegacyClient {
       const retryable =
         failure.kind === 'http'
           ? failure.status === 429 || (failure.status! >= 500 && failure.status !== 501)
-          : failure.kind === 'timeout' || TRANSIENT.has(failure.code ?? '');
+          : // Every legacy call here reads, or sets statuses to given values: each is safe to repeat.
+            failure.kind === 'timeout' || TRANSIENT_CODES.has(failure.code ?? '');
       if (!retryable || attempt > this.settings.maxRetries) throw this.toError(method, failure, attempt);
-      if (failure.status !== 429) await sleep(this.backoff(attempt));
+      if (failure.status !== 429) await sleep(backoffMs(attempt, this.settings));
     }
   }
 
@@ -121,11 +100,6 @@ export class EcwidLegacyClient {
       const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
       return { kind: timedOut ? 'timeout' : 'network', code: code ?? (error as Error).name };
     }
-  }
-
-  private backoff(attempt: number): number {
-    const { retryBaseDelayMs, retryMaxDelayMs } = this.settings;
-    return Math.random() * Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** (attempt - 1));
   }
 
   private toError(method: EcwidLegacyMethod, failure: Failure, attempts: number): EcwidApiError {

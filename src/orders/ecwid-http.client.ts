@@ -5,6 +5,7 @@ import * as https from 'node:https';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import { EcwidApiError, EcwidApiFailure, EcwidNotConfiguredError } from './ecwid-api.error';
 import { EcwidRateLimiter, EcwidRateLimiterRegistry } from './ecwid-rate-limiter';
+import { backoffMs, NEVER_SENT_CODES, retryAfterSeconds, sleep, TRANSIENT_CODES } from './ecwid-retry';
 
 export type EcwidQueryValue = string | number | boolean | undefined;
 
@@ -16,21 +17,6 @@ export interface EcwidRequest {
   body?: unknown;
 }
 
-/** Only a connection that was never made is safe to retry for a call that is not idempotent. */
-const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
-const TRANSIENT = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_SOCKET_CONNECTION_TIMEOUT', ...NEVER_SENT]);
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
-}
-
-function retryAfterSeconds(header: unknown): number | undefined {
-  if (typeof header !== 'string' || header === '') return undefined;
-  const seconds = Number(header);
-  if (Number.isFinite(seconds)) return Math.max(0, seconds);
-  const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
-}
 
 /**
  * The one place that talks HTTP to Ecwid: Bearer auth, timeouts, the per-token limiter,
@@ -90,19 +76,14 @@ export class EcwidHttpClient {
       const retryable =
         failure.kind === 'http'
           ? failure.status === 429 || (idempotent && failure.status! >= 500 && failure.status !== 501)
-          : idempotent ? TRANSIENT.has(failure.code ?? '') || failure.kind === 'timeout' : NEVER_SENT.has(failure.code ?? '');
+          : idempotent ? TRANSIENT_CODES.has(failure.code ?? '') || failure.kind === 'timeout' : NEVER_SENT_CODES.has(failure.code ?? '');
       if (failure.status === 429) {
         const waitSeconds = failure.retryAfter ?? 1;
         this.limiter.pause(Date.now() + waitSeconds * 1000);
       }
       if (!retryable || attempt > maxRetries) throw this.toError(req, failure, attempt);
-      if (failure.status !== 429) await sleep(this.backoff(attempt));
+      if (failure.status !== 429) await sleep(backoffMs(attempt, this.config.http));
     }
-  }
-
-  private backoff(attempt: number): number {
-    const { retryBaseDelayMs, retryMaxDelayMs } = this.config.http;
-    return Math.random() * Math.min(retryMaxDelayMs, retryBaseDelayMs * 2 ** (attempt - 1));
   }
 
   private toError(
