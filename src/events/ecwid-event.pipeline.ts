@@ -30,7 +30,8 @@ export class EcwidEventPipeline {
   async process(event: EcwidEvent, options: EcwidClaimOptions = {}): Promise<EcwidPipelineOutcome> {
     const key = `${event.storeId}:${event.eventId}`;
     const ttl = this.config.webhooks.dedupTtlSeconds;
-    if ((await this.dedup.claim(key, options)) !== 'claimed') return 'duplicate';
+    const claiming = this.dedup.claim(key, options);
+    if ((typeof claiming === 'string' ? claiming : await claiming) !== 'claimed') return 'duplicate';
     try {
       if (this.config.hydrate) await this.hydrate(event);
       await this.dispatcher.dispatch([event, ...deriveEcwidEvents(event, (name) => this.dispatcher.listens(name))]);
@@ -41,7 +42,8 @@ export class EcwidEventPipeline {
       this.logFailure(event, error);
       throw error;
     }
-    await this.dedup.complete(key, ttl);
+    const completing = this.dedup.complete(key, ttl);
+    if (completing) await completing;
     return 'emitted';
   }
 

@@ -13,10 +13,11 @@ export interface EcwidClaimOptions {
  * Remembers which event ids were handled, so a redelivered event is not emitted twice.
  * A claim marks an id in flight, for a lease the store chooses so that a crashed handler does not block it forever;
  * `complete` records it as done for `ttlSeconds`; `release` forgets a failed one so the sender's retry is handled
- * again. Implementations for several replicas must make `claim` atomic.
+ * again. Implementations for several replicas must make `claim` atomic. A store that answers at once may return
+ * plain values: on the webhook path every promise avoided counts.
  */
 export interface EcwidDedupStore {
-  claim(eventId: string, options?: EcwidClaimOptions): Promise<EcwidDedupClaim>;
-  complete(eventId: string, ttlSeconds: number): Promise<void>;
+  claim(eventId: string, options?: EcwidClaimOptions): EcwidDedupClaim | Promise<EcwidDedupClaim>;
+  complete(eventId: string, ttlSeconds: number): void | Promise<void>;
   release(eventId: string): Promise<void>;
 }

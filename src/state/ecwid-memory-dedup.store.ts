@@ -27,7 +27,7 @@ export class EcwidMemoryDedupStore implements EcwidDedupStore {
     return this.entries.size;
   }
 
-  async claim(eventId: string, options: EcwidClaimOptions = {}): Promise<EcwidDedupClaim> {
+  claim(eventId: string, options: EcwidClaimOptions = {}): EcwidDedupClaim {
     const now = this.now();
     const entry = this.entries.get(eventId);
     const done = entry !== undefined && entry > 0;
@@ -38,7 +38,7 @@ export class EcwidMemoryDedupStore implements EcwidDedupStore {
     return 'claimed';
   }
 
-  async complete(eventId: string, ttlSeconds: number): Promise<void> {
+  complete(eventId: string, ttlSeconds: number): void {
     const known = this.entries.has(eventId);
     this.entries.set(eventId, this.now() + ttlSeconds * 1000);
     if (!known) this.trim(this.now());

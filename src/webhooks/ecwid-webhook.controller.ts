@@ -32,7 +32,8 @@ export function createEcwidWebhookController(route: EcwidWebhookRoute): Type<unk
     @SetMetadata(ECWID_WEBHOOK_ROUTE_METADATA, true)
     async receive(@Req() req: EcwidWebhookRequest): Promise<{ outcome: EcwidWebhookOutcome }> {
       // Checked here rather than through @UseGuards: Nest's guard machinery costs more than the checks themselves.
-      await this.guard.admitRequest(req);
+      const admitted = this.guard.admitRequest(req);
+      if (admitted !== true) await admitted;
       try {
         return { outcome: await this.receiver.receive(req[ECWID_WEBHOOK_PAYLOAD]!) };
       } catch (error) {

@@ -29,10 +29,10 @@ export class EcwidWebhookReceiver implements OnApplicationBootstrap {
     }
   }
 
-  async receive(payload: EcwidWebhookPayload): Promise<EcwidWebhookOutcome> {
+  receive(payload: EcwidWebhookPayload): Promise<EcwidWebhookOutcome> {
     if (payload.storeId !== this.config.storeId) {
       this.noteForeignStore(payload.storeId);
-      return 'ignored';
+      return Promise.resolve('ignored');
     }
     return this.pipeline.process(createEcwidEvent(payload, 'webhook', 'notification'));
   }
