@@ -11,8 +11,13 @@ export class EcwidListenerError extends Error {
   }
 }
 
+/** Reading the order back from Ecwid failed, so nothing was emitted: the sender should retry. */
+export abstract class EcwidOrderReadError extends Error {
+  abstract readonly orderId: string;
+}
+
 /** `hydrate: true` could not read the order; the event is not emitted, so the sender retries. */
-export class EcwidHydrationError extends Error {
+export class EcwidHydrationError extends EcwidOrderReadError {
   override readonly name = 'EcwidHydrationError';
 
   constructor(

@@ -2,18 +2,16 @@ import {
   BadRequestException,
   Controller,
   HttpCode,
-  InternalServerErrorException,
   Post,
   Req,
-  ServiceUnavailableException,
   SetMetadata,
   Type,
 } from '@nestjs/common';
-import { EcwidListenerError } from '../events/ecwid-event.errors';
+import { answerSourceFailure } from '../webhooks/ecwid-source-failure';
 import { ECWID_WEBHOOK_ROUTE_METADATA } from '../webhooks/ecwid-webhook-route';
 import { EcwidIonRequest, readEcwidIonBody } from './ecwid-ion-body';
 import { EcwidIonNotification, EcwidIonNotificationError, parseEcwidIonNotification } from './ecwid-ion-notification';
-import { EcwidIonOutcome, EcwidIonReadError, EcwidIonReceiver } from './ecwid-ion.receiver';
+import { EcwidIonOutcome, EcwidIonReceiver } from './ecwid-ion.receiver';
 
 /**
  * The ION route, a controller class of its own per module instance (as the webhook one), so two stores in one
@@ -41,13 +39,7 @@ export function createEcwidIonController(path: string): Type<unknown> {
       try {
         return { outcome: await this.receiver.receive(notification) };
       } catch (error) {
-        if (error instanceof EcwidIonReadError) {
-          throw new ServiceUnavailableException('Could not read the order from Ecwid; retry later');
-        }
-        if (error instanceof EcwidListenerError) {
-          throw new InternalServerErrorException('A listener failed; the event was not recorded and will be accepted again');
-        }
-        throw error;
+        answerSourceFailure(error);
       }
     }
   }

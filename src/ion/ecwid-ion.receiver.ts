@@ -1,5 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { EcwidConfigService } from '../config/ecwid-config.service';
+import { EcwidOrderReadError } from '../events/ecwid-event.errors';
 import { createEcwidEvent, EcwidEventFacts } from '../events/ecwid-event.factory';
 import { EcwidEventPipeline, EcwidPipelineOutcome } from '../events/ecwid-event.pipeline';
 import { EcwidOrderEvent } from '../events/ecwid-events';
@@ -15,7 +16,7 @@ export type EcwidIonOutcome = EcwidPipelineOutcome | 'ignored' | 'unconfirmed';
 const MAX_FOREIGN_STORES_LOGGED = 1000;
 
 /** Reading the order back failed: the ION can be neither confirmed nor dismissed, so Ecwid should send it again. */
-export class EcwidIonReadError extends Error {
+export class EcwidIonReadError extends EcwidOrderReadError {
   override readonly name = 'EcwidIonReadError';
 
   constructor(

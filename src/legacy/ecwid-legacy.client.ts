@@ -1,10 +1,9 @@
-import axios, { AxiosInstance, isAxiosError } from 'axios';
+import { AxiosInstance, isAxiosError } from 'axios';
 import { createHash } from 'node:crypto';
-import * as http from 'node:http';
-import * as https from 'node:https';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import type { EcwidSecret } from '../config/ecwid-secret';
 import { EcwidApiError, EcwidApiFailure, EcwidNotConfiguredError } from '../orders/ecwid-api.error';
+import { createEcwidAxios } from '../orders/ecwid-axios';
 import { EcwidRateLimiter, EcwidRateLimiterRegistry } from '../orders/ecwid-rate-limiter';
 import { backoffMs, retryAfterSeconds, sleep, TRANSIENT_CODES } from '../orders/ecwid-retry';
 
@@ -51,14 +50,7 @@ export class EcwidLegacyClient {
     this.#key = key;
     this.settings = config.http;
     this.ordersUrl = `${config.legacy.apiBaseUrl ?? legacyApiBaseUrl(config.apiBaseUrl)}/${config.storeId}/orders`;
-    this.axios = axios.create({
-      timeout: config.http.timeoutMs,
-      validateStatus: () => true,
-      httpAgent: new http.Agent({ keepAlive: true }),
-      httpsAgent: new https.Agent({ keepAlive: true }),
-      maxRedirects: 0,
-      headers: { Accept: 'application/json' },
-    });
+    this.axios = createEcwidAxios(config);
     const limiterKey = createHash('sha256').update(`legacy:${key.reveal()}`).digest('hex');
     this.limiter = EcwidRateLimiterRegistry.for(limiterKey, config.http.requestsPerMinute, config.http.rateLimitWindowMs);
   }

@@ -1,8 +1,8 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import axios, { AxiosInstance } from 'axios';
 import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
+import { ecwidLeaseHolderId } from '../state/ecwid-lease-holder';
 import { ECWID_RESOLVED_CONFIG, ECWID_STATE_STORE, NOTIFY_BATCH_POLLING, NOTIFY_BATCH_WEBHOOK } from '../ecwid.constants';
 import { EcwidEventDispatcher } from '../events/ecwid-event.dispatcher';
 import type { EcwidRecord, EcwidStateStore } from '../state/ecwid-state-store.interface';
@@ -35,7 +35,7 @@ function retryAfterMs(header: unknown): number {
 @Injectable()
 export class EcwidNotificationsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('EcwidNotifications');
-  private readonly holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly holder = ecwidLeaseHolderId();
   private readonly http: AxiosInstance;
   private readonly collections: ReturnType<typeof outboxCollections>;
   private timer?: NodeJS.Timeout;

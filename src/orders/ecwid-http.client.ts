@@ -1,8 +1,7 @@
-import axios, { AxiosInstance, isAxiosError } from 'axios';
+import { AxiosInstance, isAxiosError } from 'axios';
 import { createHash } from 'node:crypto';
-import * as http from 'node:http';
-import * as https from 'node:https';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
+import { createEcwidAxios } from './ecwid-axios';
 import { EcwidApiError, EcwidApiFailure, EcwidNotConfiguredError } from './ecwid-api.error';
 import { EcwidRateLimiter, EcwidRateLimiterRegistry } from './ecwid-rate-limiter';
 import { backoffMs, NEVER_SENT_CODES, retryAfterSeconds, sleep, TRANSIENT_CODES } from './ecwid-retry';
@@ -30,15 +29,7 @@ export class EcwidHttpClient {
 
   constructor(private readonly config: EcwidResolvedConfig) {
     this.#token = config.token?.reveal();
-    this.axios = axios.create({
-      baseURL: `${config.apiBaseUrl}/${config.storeId}`,
-      timeout: config.http.timeoutMs,
-      validateStatus: () => true,
-      httpAgent: new http.Agent({ keepAlive: true }),
-      httpsAgent: new https.Agent({ keepAlive: true }),
-      maxRedirects: 0,
-      headers: { Accept: 'application/json' },
-    });
+    this.axios = createEcwidAxios(config, `${config.apiBaseUrl}/${config.storeId}`);
     const limiterKey = createHash('sha256').update(this.#token ?? `store:${config.storeId}`).digest('hex');
     this.limiter = EcwidRateLimiterRegistry.for(limiterKey, config.http.requestsPerMinute, config.http.rateLimitWindowMs);
   }

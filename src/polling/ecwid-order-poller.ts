@@ -1,7 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
-import { hostname } from 'node:os';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
+import { ecwidLeaseHolderId } from '../state/ecwid-lease-holder';
 import { ECWID_RESOLVED_CONFIG, ECWID_STATE_STORE } from '../ecwid.constants';
 import { EcwidEventDispatcher } from '../events/ecwid-event.dispatcher';
 import { createEcwidEvent, EcwidEventFacts } from '../events/ecwid-event.factory';
@@ -44,7 +43,7 @@ const MAX_BACKOFF_MS = 15 * 60_000;
 @Injectable()
 export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('EcwidPolling');
-  private readonly holder = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
+  private readonly holder = ecwidLeaseHolderId();
   private timer?: NodeJS.Timeout;
   private running?: Promise<unknown>;
   /** Cycles in this process run one after another, whether the timer or pollNow() started them. */

@@ -1,14 +1,12 @@
 import {
   Controller,
   HttpCode,
-  InternalServerErrorException,
   Post,
   Req,
-  ServiceUnavailableException,
   SetMetadata,
   Type,
 } from '@nestjs/common';
-import { EcwidHydrationError, EcwidListenerError } from '../events/ecwid-event.errors';
+import { answerSourceFailure } from './ecwid-source-failure';
 import { ECWID_WEBHOOK_ROUTE_METADATA, EcwidWebhookRoute } from './ecwid-webhook-route';
 import { ECWID_WEBHOOK_PAYLOAD, EcwidWebhookGuard, EcwidWebhookRequest } from './ecwid-webhook.guard';
 import { EcwidWebhookOutcome, EcwidWebhookReceiver } from './ecwid-webhook.receiver';
@@ -37,13 +35,7 @@ export function createEcwidWebhookController(route: EcwidWebhookRoute): Type<unk
       try {
         return { outcome: await this.receiver.receive(req[ECWID_WEBHOOK_PAYLOAD]!) };
       } catch (error) {
-        if (error instanceof EcwidHydrationError) {
-          throw new ServiceUnavailableException('Could not read the order from Ecwid; retry later');
-        }
-        if (error instanceof EcwidListenerError) {
-          throw new InternalServerErrorException('A listener failed; the event was not recorded and will be accepted again');
-        }
-        throw error;
+        answerSourceFailure(error);
       }
     }
   }

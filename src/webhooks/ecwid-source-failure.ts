@@ -1,0 +1,16 @@
+import { InternalServerErrorException, ServiceUnavailableException } from '@nestjs/common';
+import { EcwidListenerError, EcwidOrderReadError } from '../events/ecwid-event.errors';
+
+/**
+ * What an Ecwid-facing route answers when the pipeline failed: both make Ecwid deliver again, since Ecwid counts
+ * only 2xx as delivered. Anything else is rethrown as it is.
+ */
+export function answerSourceFailure(error: unknown): never {
+  if (error instanceof EcwidOrderReadError) {
+    throw new ServiceUnavailableException('Could not read the order from Ecwid; retry later');
+  }
+  if (error instanceof EcwidListenerError) {
+    throw new InternalServerErrorException('A listener failed; the event was not recorded and will be accepted again');
+  }
+  throw error;
+}
