@@ -78,7 +78,11 @@ export { EcwidPollingProgress } from './polling/ecwid-polling-progress';
 
 export type { EcwidWebhookPayload } from './webhooks/ecwid-webhook.payload';
 export { ECWID_WEBHOOK_SIGNATURE_HEADER } from './webhooks/ecwid-webhook.payload';
-export { computeEcwidWebhookSignature, verifyEcwidWebhookSignature } from './webhooks/ecwid-webhook.signature';
+export {
+  computeEcwidWebhookSignature,
+  EcwidWebhookSigner,
+  verifyEcwidWebhookSignature,
+} from './webhooks/ecwid-webhook.signature';
 export { ECWID_WEBHOOK_ROUTE_METADATA } from './webhooks/ecwid-webhook-route';
 export type { EcwidWebhookRouteOptions } from './webhooks/ecwid-webhook-route';
 export type { EcwidWebhookOutcome } from './webhooks/ecwid-webhook.receiver';

@@ -1,4 +1,5 @@
-import { computeEcwidWebhookSignature, verifyEcwidWebhookSignature } from 'nestjs-ecwid';
+import { inspect } from 'node:util';
+import { computeEcwidWebhookSignature, EcwidWebhookSigner, verifyEcwidWebhookSignature } from 'nestjs-ecwid';
 import { EcwidWebhookPayloadError, parseEcwidWebhookPayload } from '../src/webhooks/ecwid-webhook.parser';
 
 describe('webhook signature', () => {
@@ -16,6 +17,52 @@ describe('webhook signature', () => {
     expect(verifyEcwidWebhookSignature(good, 1, 'id', 'other')).toBe(false);
     expect(verifyEcwidWebhookSignature(good.slice(1), 1, 'id', 'secret')).toBe(false);
     expect(verifyEcwidWebhookSignature('', 1, 'id', 'secret')).toBe(false);
+  });
+});
+
+describe('EcwidWebhookSigner', () => {
+  // Short, one block exactly, longer than a block (hashed first, per RFC 2104), and multi-byte UTF-8.
+  const secrets = ['secret', 'k'.repeat(64), 'k'.repeat(65), 'long-'.repeat(40), 'ключ-🔑'];
+  // The longest id the parser admits, and one past the room kept for messages (hashed from a fresh buffer).
+  const eventIds = ['80aece08-40e8-4145-8764-6c2f0d38678', 'ид-✓', 'x'.repeat(256), '🔑'.repeat(300)];
+
+  it.each(secrets)('signs exactly as createHmac does under secret #%#', (secret) => {
+    const signer = new EcwidWebhookSigner(secret);
+    for (const eventId of eventIds) {
+      for (const eventCreated of [1234567, '1234567', 0]) {
+        expect(signer.sign(eventCreated, eventId)).toBe(computeEcwidWebhookSignature(eventCreated, eventId, secret));
+      }
+    }
+  });
+
+  it('gives the same answer when reused, so its kept buffers carry nothing over', () => {
+    const signer = new EcwidWebhookSigner('secret');
+    const long = signer.sign(1, 'x'.repeat(256));
+    expect(signer.sign(1, 'id')).toBe(computeEcwidWebhookSignature(1, 'id', 'secret'));
+    expect(signer.sign(1, 'x'.repeat(256))).toBe(long);
+  });
+
+  it('verifies only the exact signature', () => {
+    const signer = new EcwidWebhookSigner('secret');
+    const good = computeEcwidWebhookSignature(1, 'id', 'secret');
+    expect(signer.verify(good, 1, 'id')).toBe(true);
+    expect(signer.verify(` ${good} `, 1, 'id')).toBe(true);
+    expect(signer.verify(good, 2, 'id')).toBe(false);
+    expect(signer.verify(good, 1, 'other')).toBe(false);
+    expect(new EcwidWebhookSigner('other').verify(good, 1, 'id')).toBe(false);
+    expect(signer.verify(good.slice(1), 1, 'id')).toBe(false);
+    expect(signer.verify(`${good}A`, 1, 'id')).toBe(false);
+    expect(signer.verify('', 1, 'id')).toBe(false);
+    // A difference in the first or the last character alone is enough.
+    const flip = (char: string) => (char === 'A' ? 'B' : 'A');
+    expect(signer.verify(flip(good[0]) + good.slice(1), 1, 'id')).toBe(false);
+    expect(signer.verify(good.slice(0, -2) + flip(good.at(-2)!) + good.at(-1), 1, 'id')).toBe(false);
+  });
+
+  it('shows nothing of the secret when serialized or inspected', () => {
+    const signer = new EcwidWebhookSigner('s3cr3t-value');
+    expect(JSON.stringify(signer)).toBe('{}');
+    expect(inspect(signer, { showHidden: true, depth: 5 })).not.toMatch(/s3cr3t|Buffer|<Buffer/);
   });
 });
 

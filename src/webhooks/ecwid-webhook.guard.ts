@@ -14,7 +14,7 @@ import { ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
 import { readJsonBody } from './ecwid-webhook-body';
 import { EcwidWebhookPayloadError, parseEcwidWebhookPayload } from './ecwid-webhook.parser';
 import { ECWID_WEBHOOK_SIGNATURE_HEADER, EcwidWebhookPayload } from './ecwid-webhook.payload';
-import { verifyEcwidWebhookSignature } from './ecwid-webhook.signature';
+import { EcwidWebhookSigner } from './ecwid-webhook.signature';
 
 export const ECWID_WEBHOOK_PAYLOAD = Symbol('ecwid.webhook.payload');
 
@@ -32,16 +32,20 @@ export interface EcwidWebhookRequest {
  */
 @Injectable()
 export class EcwidWebhookGuard implements CanActivate {
-  constructor(@Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig) {}
+  readonly #signer?: EcwidWebhookSigner;
+
+  constructor(@Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig) {
+    if (config.clientSecret) this.#signer = new EcwidWebhookSigner(config.clientSecret.reveal());
+  }
 
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     return this.admitRequest(context.switchToHttp().getRequest<EcwidWebhookRequest>());
   }
 
-  admitRequest(req: EcwidWebhookRequest): boolean | Promise<boolean> {
+  admitRequest(req: EcwidWebhookRequest): true | Promise<true> {
     const { enabled, maxBodyBytes } = this.config.webhooks;
-    const clientSecret = this.config.clientSecret;
-    if (!enabled || !clientSecret) throw new NotFoundException();
+    const signer = this.#signer;
+    if (!enabled || !signer) throw new NotFoundException();
 
     const declaredLength = Number(req.headers['content-length']);
     if (declaredLength > maxBodyBytes) throw new PayloadTooLargeException(`Ecwid webhook body is over ${maxBodyBytes} bytes`);
@@ -50,13 +54,19 @@ export class EcwidWebhookGuard implements CanActivate {
       throw new UnauthorizedException('Missing X-Ecwid-Webhook-Signature header');
     }
     // Synchronous when the adapter parsed the body, which is the usual case: one promise less per delivery.
-    if (req.body !== undefined) return this.admit(req, req.body, signature, declaredLength, clientSecret.reveal());
+    if (req.body !== undefined) return this.admit(req, req.body, signature, declaredLength, signer);
     return readJsonBody(req.raw ?? (req as unknown as IncomingMessage), maxBodyBytes).then((body) =>
-      this.admit(req, body, signature, declaredLength, clientSecret.reveal()),
+      this.admit(req, body, signature, declaredLength, signer),
     );
   }
 
-  private admit(req: EcwidWebhookRequest, body: unknown, signature: string, declaredLength: number, clientSecret: string): boolean {
+  private admit(
+    req: EcwidWebhookRequest,
+    body: unknown,
+    signature: string,
+    declaredLength: number,
+    signer: EcwidWebhookSigner,
+  ): true {
     const { maxBodyBytes } = this.config.webhooks;
     if (!(declaredLength >= 0) && Buffer.byteLength(JSON.stringify(body) ?? '') > maxBodyBytes) {
       throw new PayloadTooLargeException(`Ecwid webhook body is over ${maxBodyBytes} bytes`);
@@ -68,7 +78,7 @@ export class EcwidWebhookGuard implements CanActivate {
       if (error instanceof EcwidWebhookPayloadError) throw new BadRequestException(error.problems);
       throw error;
     }
-    if (!verifyEcwidWebhookSignature(signature, payload.eventCreated, payload.eventId, clientSecret)) {
+    if (!signer.verify(signature, payload.eventCreated, payload.eventId)) {
       throw new UnauthorizedException('Invalid X-Ecwid-Webhook-Signature');
     }
     req[ECWID_WEBHOOK_PAYLOAD] = payload;
