@@ -29,9 +29,18 @@ export type EcwidDerivedEventType = 'order.paid' | 'order.payment_status_changed
 // eslint-disable-next-line @typescript-eslint/ban-types -- keeps autocompletion of the known names
 export type EcwidEventType = EcwidKnownEventType | EcwidDerivedEventType | (string & {});
 
+/** Names already built, so a hot path hands the emitter the same string each time; bounded against odd types. */
+const namesByType = new Map<string, string>();
+const MAX_CACHED_NAMES = 256;
+
 /** The emitter name of an Ecwid event type: `order.created` -> `ecwid.order.created`. */
 export function ecwidEventName(eventType: EcwidEventType): string {
-  return `${ECWID_EVENT_PREFIX}.${eventType}`;
+  const cached = namesByType.get(eventType);
+  if (cached !== undefined) return cached;
+  // Concatenation gives a rope that every emitter lookup would flatten and hash again; one flat copy is kept.
+  const name = `${ECWID_EVENT_PREFIX}.${eventType}`;
+  if (namesByType.size < MAX_CACHED_NAMES) namesByType.set(eventType, name);
+  return name;
 }
 
 export const EcwidEvents = {
