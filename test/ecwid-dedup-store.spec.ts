@@ -54,4 +54,12 @@ describe('EcwidMemoryDedupStore', () => {
     expect(await store.claim('d')).toBe('duplicate');
     expect(await store.claim('a')).toBe('claimed');
   });
+
+  it('stays within its bound when ids are completed without a claim', async () => {
+    const store = new EcwidMemoryDedupStore(3, clock);
+    for (const id of ['a', 'b', 'c', 'd', 'e']) await store.complete(id, 60);
+    expect(store.size).toBe(3);
+    expect(await store.claim('e')).toBe('duplicate');
+    expect(await store.claim('a')).toBe('claimed');
+  });
 });
