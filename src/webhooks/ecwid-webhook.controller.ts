@@ -15,6 +15,12 @@ import { EcwidWebhookOutcome, EcwidWebhookReceiver } from './ecwid-webhook.recei
  * A controller class of its own per module instance: writing the path onto one shared class would let the
  * last module win, and two stores in one app need two paths.
  */
+interface EcwidWebhookAnswer {
+  outcome: EcwidWebhookOutcome;
+}
+
+const answerWith = (outcome: EcwidWebhookOutcome): EcwidWebhookAnswer => ({ outcome });
+
 export function createEcwidWebhookController(route: EcwidWebhookRoute): Type<unknown> {
   @Controller(route.path)
   @SetMetadata(ECWID_WEBHOOK_ROUTE_METADATA, true)
@@ -28,15 +34,16 @@ export function createEcwidWebhookController(route: EcwidWebhookRoute): Type<unk
     @Post()
     @HttpCode(200)
     @SetMetadata(ECWID_WEBHOOK_ROUTE_METADATA, true)
-    async receive(@Req() req: EcwidWebhookRequest): Promise<{ outcome: EcwidWebhookOutcome }> {
+    receive(@Req() req: EcwidWebhookRequest): Promise<EcwidWebhookAnswer> {
       // Checked here rather than through @UseGuards: Nest's guard machinery costs more than the checks themselves.
+      // A failed check throws at once; Nest turns that into its 4xx answer as it would a rejection.
       const admitted = this.guard.admitRequest(req);
-      if (admitted !== true) await admitted;
-      try {
-        return { outcome: await this.receiver.receive(req[ECWID_WEBHOOK_PAYLOAD]!) };
-      } catch (error) {
-        answerSourceFailure(error);
-      }
+      return admitted === true ? this.deliver(req) : admitted.then(() => this.deliver(req));
+    }
+
+    /** A chain rather than an async function: one promise less on the path every delivery takes. */
+    private deliver(req: EcwidWebhookRequest): Promise<EcwidWebhookAnswer> {
+      return this.receiver.receive(req[ECWID_WEBHOOK_PAYLOAD]!).then(answerWith, answerSourceFailure);
     }
   }
   for (const decorate of route.decorators) decorate(EcwidWebhookController);
