@@ -53,6 +53,11 @@ class DeliveryPool {
     return signedDelivery(this.eventCreated);
   }
 
+  /** A delivery to send where the id does not matter (the bare route): it is not used up. */
+  sample() {
+    return this.items[0] ?? signedDelivery(this.eventCreated);
+  }
+
   get taken() {
     return this.cursor + this.signedLate;
   }

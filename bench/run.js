@@ -1,6 +1,12 @@
 'use strict';
 // Webhook ingest throughput against a bare POST route of the same app, per adapter; `npm run bench` runs it.
-// Knobs (env): BENCH_ADAPTERS=express,fastify BENCH_SECONDS=6 BENCH_WARMUP_SECONDS=3 BENCH_ROUNDS=4
+//
+// One autocannon run per adapter switches every connection between the two routes on a fixed clock: time is cut
+// into slots, and each pair of adjacent slots holds one slot of each route (ABBA order from pair to pair). A shared
+// VM's speed swings by tens of percent within seconds; a swing slower than a slot weighs on both halves of a pair
+// alike, so the ratio is taken per pair and the median over pairs is the figure.
+//
+// Knobs (env): BENCH_ADAPTERS=express,fastify BENCH_PAIRS=20 BENCH_SLOT_MS=1000 BENCH_WARMUP_SECONDS=4
 // BENCH_CONNECTIONS=10, and BENCH_SERVER_EXEC_ARGV="--cpu-prof --cpu-prof-dir=/tmp/ecwid-prof" to profile the server.
 const { fork } = require('node:child_process');
 const os = require('node:os');
@@ -12,16 +18,18 @@ const TARGET_RATIO = 0.85;
 const FOREIGN_CPU_WARNING = 0.1;
 const SETTINGS = {
   adapters: (process.env.BENCH_ADAPTERS ?? 'express,fastify').split(',').filter(Boolean),
-  seconds: Number(process.env.BENCH_SECONDS ?? 6),
-  // The server's JIT needs ~6 s of traffic before its rate settles; both warm-ups together give it that.
-  warmupSeconds: Number(process.env.BENCH_WARMUP_SECONDS ?? 3),
-  rounds: Number(process.env.BENCH_ROUNDS ?? 4),
+  pairs: Number(process.env.BENCH_PAIRS ?? 20),
+  slotMs: Number(process.env.BENCH_SLOT_MS ?? 1000),
+  // The server's JIT needs a few seconds of both routes before its rates settle.
+  warmupSeconds: Number(process.env.BENCH_WARMUP_SECONDS ?? 4),
   connections: Number(process.env.BENCH_CONNECTIONS ?? 10),
   serverExecArgv: (process.env.BENCH_SERVER_EXEC_ARGV ?? '').split(' ').filter(Boolean),
 };
-// Sizes the first pool before any rate is known; later pools follow the fastest rate seen.
-const FIRST_RATE_GUESS = 20_000;
-// Lets answers still in flight when autocannon stops land before the emitted counter is read.
+// Sizes the pool of signed deliveries; a dry pool signs late, which only slows the load side and is reported.
+const FASTEST_WEBHOOK_RATE_EXPECTED = 16_000;
+// Often enough to split the server's CPU time between slots of a second with little error at the edges.
+const CPU_SAMPLE_MS = 25;
+// Lets answers still in flight when the run ends land before the emitted counter is read.
 const SETTLE_MS = 250;
 const ROUTES = {
   bare: { name: 'bare', path: BARE_PATH },
@@ -64,6 +72,10 @@ class ServerProcess {
     });
   }
 
+  sampleCpu(intervalMs) {
+    this.child.send({ type: 'sample-cpu', intervalMs });
+  }
+
   async stats() {
     const answer = this.reply('stats');
     this.child.send({ type: 'stats' });
@@ -98,15 +110,52 @@ class LatencySamples {
   }
 }
 
+/**
+ * Which route each slot of the run belongs to: warm-up slots alternate, then pair k holds [bare, webhook] when k is
+ * even and [webhook, bare] when it is odd.
+ */
+class SlotSchedule {
+  constructor({ slotMs, warmupSeconds, pairs }) {
+    this.slotMs = slotMs;
+    this.warmupSlots = 2 * Math.ceil((warmupSeconds * 1000) / slotMs / 2);
+    this.pairs = pairs;
+    this.slots = this.warmupSlots + 2 * pairs;
+  }
+
+  get durationMs() {
+    return this.slots * this.slotMs;
+  }
+
+  slotAt(elapsedMs) {
+    return Math.floor(elapsedMs / this.slotMs);
+  }
+
+  routeOf(slot) {
+    if (slot < this.warmupSlots) return slot % 2 === 0 ? ROUTES.bare : ROUTES.webhook;
+    const pair = (slot - this.warmupSlots) >> 1;
+    const first = pair % 2 === 0 ? ROUTES.bare : ROUTES.webhook;
+    return slot % 2 === 0 ? first : first === ROUTES.bare ? ROUTES.webhook : ROUTES.bare;
+  }
+
+  /** The measured slots of pair k, by route. */
+  pair(k) {
+    const a = this.warmupSlots + 2 * k;
+    return this.routeOf(a) === ROUTES.bare ? { bare: a, webhook: a + 1 } : { bare: a + 1, webhook: a };
+  }
+}
+
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const wallClockMs = () => performance.timeOrigin + performance.now();
 const cpuMs = ({ user, system }) => (user + system) / 1000;
 const machineBusyMs = () =>
   os.cpus().reduce((sum, { times }) => sum + times.user + times.nice + times.sys + times.irq, 0);
+const isOk = (status) => status >= 200 && status < 300;
 
 async function snapshot(server) {
-  const { emitted, cpu } = await server.stats();
+  const { emitted, cpu, cpuSamples } = await server.stats();
   return {
     emitted,
+    cpuSamples,
     serverCpuMs: cpuMs(cpu),
     ownCpuMs: cpuMs(process.cpuUsage()),
     busyMs: machineBusyMs(),
@@ -120,27 +169,24 @@ function foreignCpus(before, after) {
   return Math.max(0, (after.busyMs - before.busyMs - ours) / (after.at - before.at));
 }
 
-const median = (values) => {
+const quantile = (values, q) => {
   const sorted = [...values].sort((a, b) => a - b);
-  const middle = sorted.length >> 1;
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+  const at = (sorted.length - 1) * q;
+  const low = Math.floor(at);
+  return sorted[low] + (sorted[Math.ceil(at)] - sorted[low]) * (at - low);
 };
+const sum = (values) => values.reduce((total, value) => total + value, 0);
 
-function fire(url, route, pool, seconds) {
-  const latencies = new LatencySamples();
-  return new Promise((resolve, reject) => {
-    const instance = autocannon(
-      {
-        url,
-        connections: SETTINGS.connections,
-        pipelining: 1,
-        duration: seconds,
-        requests: [{ method: 'POST', path: route.path, setupRequest: (request) => ({ ...request, ...pool.next() }) }],
-      },
-      (error, result) => (error ? reject(error) : resolve({ result, latencies })),
-    );
-    instance.on('response', (_client, _status, _bytes, ms) => latencies.push(ms));
-  });
+/** The server's CPU time per slot, each sampled interval given to the slot its midpoint falls in. */
+function cpuBySlot(samples, startedAt, schedule) {
+  const micros = new Float64Array(schedule.slots);
+  for (let i = 1; i < samples.length; i += 1) {
+    const [fromMs, fromUs] = samples[i - 1];
+    const [toMs, toUs] = samples[i];
+    const slot = schedule.slotAt((fromMs + toMs) / 2 - startedAt);
+    if (slot >= 0 && slot < schedule.slots) micros[slot] += toUs - fromUs;
+  }
+  return micros;
 }
 
 /** One request per route, checked by its answer, so a broken route fails loudly before any number is printed. */
@@ -161,97 +207,158 @@ async function smokeCheck(url) {
   }
 }
 
+/** The whole schedule as one autocannon run; every answer is counted in the slot its request was sent in. */
+function fire(url, schedule, pool) {
+  const ok = new Float64Array(schedule.slots);
+  const failed = new Float64Array(schedule.slots);
+  const latencies = { bare: new LatencySamples(), webhook: new LatencySamples() };
+  const statuses = {};
+  const startedAt = wallClockMs() + 50;
+  const setupRequest = (request, context) => {
+    const sentAt = wallClockMs();
+    const slot = schedule.slotAt(sentAt - startedAt);
+    const route = schedule.routeOf(Math.max(0, slot));
+    context.slot = slot;
+    context.sentAt = sentAt;
+    // Bare requests reuse one delivery's bytes: the same size and parse, and no id the webhook slots need.
+    const delivery = route === ROUTES.webhook ? pool.next() : pool.sample();
+    return { ...request, path: route.path, ...delivery };
+  };
+  const onResponse = (status, _body, context) => {
+    const { slot, sentAt } = context;
+    if (slot < 0 || slot >= schedule.slots) return;
+    const route = schedule.routeOf(slot);
+    statuses[`${route.name} ${status}`] = (statuses[`${route.name} ${status}`] ?? 0) + 1;
+    if (!isOk(status)) {
+      failed[slot] += 1;
+      return;
+    }
+    ok[slot] += 1;
+    if (slot >= schedule.warmupSlots) latencies[route.name].push(wallClockMs() - sentAt);
+  };
+  return new Promise((resolve, reject) => {
+    const wait = startedAt - wallClockMs();
+    setTimeout(() => {
+      const instance = autocannon(
+        {
+          url,
+          connections: SETTINGS.connections,
+          pipelining: 1,
+          duration: Math.ceil(schedule.durationMs / 1000) + 1,
+          requests: [{ method: 'POST', path: BARE_PATH, setupRequest, onResponse }],
+        },
+        (error, result) => (error ? reject(error) : resolve({ result, startedAt, ok, failed, latencies, statuses })),
+      );
+      setTimeout(() => instance.stop(), startedAt + schedule.durationMs - wallClockMs());
+    }, Math.max(0, wait));
+  });
+}
+
 async function benchAdapter(adapter, { problems, notes }) {
   const server = await ServerProcess.start(adapter);
-  const runs = { bare: [], webhook: [] };
   try {
     await smokeCheck(server.url);
+    const schedule = new SlotSchedule(SETTINGS);
+    const webhookSeconds = (schedule.slots / 2) * (schedule.slotMs / 1000);
     const pool = new DeliveryPool();
-    let fastestRate = FIRST_RATE_GUESS;
+    pool.refill(Math.ceil(FASTEST_WEBHOOK_RATE_EXPECTED * webhookSeconds * 1.1) + SETTINGS.connections);
 
-    const measure = async (route, seconds) => {
-      pool.refill(Math.ceil(fastestRate * seconds * 1.25) + SETTINGS.connections);
-      const before = await snapshot(server);
-      const { result, latencies } = await fire(server.url, route, pool, seconds);
-      await sleep(SETTLE_MS);
-      const after = await snapshot(server);
-      const emitted = after.emitted - before.emitted;
-      const rps = result.requests.total / result.duration;
-      fastestRate = Math.max(fastestRate, rps);
+    server.sampleCpu(CPU_SAMPLE_MS);
+    const before = await snapshot(server);
+    const run = await fire(server.url, schedule, pool);
+    await sleep(SETTLE_MS);
+    const after = await snapshot(server);
+    const cpu = cpuBySlot([...before.cpuSamples, ...after.cpuSamples], run.startedAt, schedule);
 
-      const label = `${adapter} ${route.name}`;
-      const failed = result.non2xx + result.errors + result.timeouts;
-      if (failed > 0) {
-        const counts = `${result.non2xx} non-2xx, ${result.errors} errors, ${result.timeouts} timeouts`;
-        problems.push(`${label}: ${counts} ${JSON.stringify(result.statusCodeStats)}`);
-      }
-      // Every 2xx webhook answer must have reached the listener; fewer emissions means ids were replayed as duplicates.
-      const emittedOk = route === ROUTES.webhook ? emitted >= result['2xx'] && emitted <= pool.taken : emitted === 0;
-      if (!emittedOk) problems.push(`${label}: listener saw ${emitted} events for ${result['2xx']} 2xx answers`);
-      // Late signing keeps every id fresh and only costs the load side, so it is worth a note, not a failure.
-      if (pool.signedLate > 0) notes.push(`${label}: pool ran dry, ${pool.signedLate} signed during the run`);
-
-      const [p50, p99] = latencies.percentiles(50, 99);
-      const cpuUsPerRequest = ((after.serverCpuMs - before.serverCpuMs) * 1000) / result.requests.total;
-      return { rps, p50, p99, cpuUsPerRequest, foreignCpus: foreignCpus(before, after) };
-    };
-
-    await measure(ROUTES.bare, SETTINGS.warmupSeconds);
-    await measure(ROUTES.webhook, SETTINGS.warmupSeconds);
-    for (let round = 0; round < SETTINGS.rounds; round += 1) {
-      // ABBA order: a slow drift over the runs weighs on both routes alike.
-      const order = round % 2 === 0 ? [ROUTES.bare, ROUTES.webhook] : [ROUTES.webhook, ROUTES.bare];
-      for (const route of order) runs[route.name].push(await measure(route, SETTINGS.seconds));
+    const label = (route) => `${adapter} ${route}`;
+    const { result } = run;
+    if (result.errors + result.timeouts > 0) {
+      problems.push(`${adapter}: ${result.errors} errors, ${result.timeouts} timeouts`);
     }
+    for (const route of Object.values(ROUTES)) {
+      const slots = [...Array(schedule.slots).keys()].filter((slot) => schedule.routeOf(slot) === route);
+      const failures = sum(slots.map((slot) => run.failed[slot]));
+      if (failures > 0) problems.push(`${label(route.name)}: ${failures} non-2xx ${JSON.stringify(run.statuses)}`);
+    }
+    // Every 2xx webhook answer must have reached the listener; fewer emissions means ids were replayed as duplicates.
+    const webhookOk = sum([...run.ok].filter((_, slot) => schedule.routeOf(slot) === ROUTES.webhook));
+    const emitted = after.emitted - before.emitted;
+    if (emitted < webhookOk || emitted > pool.taken) {
+      problems.push(`${label('webhook')}: listener saw ${emitted} events for ${webhookOk} 2xx answers`);
+    }
+    // Late signing keeps every id fresh and only costs the load side, so it is worth a note, not a failure.
+    if (pool.signedLate > 0) notes.push(`${label('webhook')}: pool ran dry, ${pool.signedLate} signed during the run`);
+
+    const seconds = schedule.slotMs / 1000;
+    const pairs = Array.from({ length: schedule.pairs }, (_, k) => schedule.pair(k));
+    const side = (name) => {
+      const slots = pairs.map((pair) => pair[name]);
+      const requests = sum(slots.map((slot) => run.ok[slot]));
+      const [p50, p99] = run.latencies[name].percentiles(50, 99);
+      const slotRates = slots.map((slot) => run.ok[slot] / seconds);
+      return {
+        rps: requests / (slots.length * seconds),
+        slowest: Math.min(...slotRates),
+        fastest: Math.max(...slotRates),
+        p50,
+        p99,
+        cpuUsPerRequest: sum(slots.map((slot) => cpu[slot])) / requests,
+      };
+    };
+    const pairRatios = pairs.map((pair) => run.ok[pair.webhook] / run.ok[pair.bare]);
+    const pairCpuRatios = pairs.map(
+      (pair) => cpu[pair.bare] / run.ok[pair.bare] / (cpu[pair.webhook] / run.ok[pair.webhook]),
+    );
+    return {
+      adapter,
+      bare: side('bare'),
+      webhook: side('webhook'),
+      ratio: quantile(pairRatios, 0.5),
+      ratioQuartiles: [quantile(pairRatios, 0.25), quantile(pairRatios, 0.75)],
+      cpuRatio: quantile(pairCpuRatios, 0.5),
+      foreignCpus: foreignCpus(before, after),
+    };
   } finally {
     await server.stop();
   }
-  return runs;
 }
-
-const summarize = (runs) => ({
-  rps: median(runs.map((run) => run.rps)),
-  p50: median(runs.map((run) => run.p50)),
-  p99: median(runs.map((run) => run.p99)),
-  cpuUsPerRequest: median(runs.map((run) => run.cpuUsPerRequest)),
-  each: runs.map((run) => Math.round(run.rps).toLocaleString('en-US')).join(' / '),
-  foreignCpus: Math.max(...runs.map((run) => run.foreignCpus)),
-});
 
 function printTable(results) {
   const columns = [
     ['adapter', 8],
     ['route', 8],
     ['req/s', 9],
+    ['slowest..fastest slot', 21],
     ['p50 ms', 7],
     ['p99 ms', 7],
     ['server CPU us/req', 17],
   ];
   const line = (cells) =>
     cells.map((cell, i) => (i < 2 ? cell.padEnd(columns[i][1]) : cell.padStart(columns[i][1]))).join('  ');
-  console.log(`${line(columns.map(([title]) => title))}  runs (req/s)`);
-  for (const { adapter, bare, webhook } of results) {
+  const rate = (value) => Math.round(value).toLocaleString('en-US');
+  console.log(line(columns.map(([title]) => title)));
+  for (const { adapter, bare, webhook, ratio, ratioQuartiles, cpuRatio } of results) {
     for (const [name, s] of [['bare', bare], ['webhook', webhook]]) {
       const cells = [
         adapter,
         name,
-        Math.round(s.rps).toLocaleString('en-US'),
+        rate(s.rps),
+        `${rate(s.slowest)}..${rate(s.fastest)}`,
         s.p50.toFixed(2),
         s.p99.toFixed(2),
         s.cpuUsPerRequest.toFixed(0),
       ];
-      console.log(`${line(cells)}  ${s.each}`);
+      console.log(line(cells));
     }
-    const ratio = webhook.rps / bare.rps;
     const verdict = ratio >= TARGET_RATIO ? 'PASS' : 'FAIL';
+    const [q1, q3] = ratioQuartiles.map((value) => value.toFixed(3));
     // The CPU ratio barely moves when other processes steal time, so it confirms or questions the req/s verdict.
-    const cpuRatio = bare.cpuUsPerRequest / webhook.cpuUsPerRequest;
     console.log(
-      `${adapter.padEnd(8)}  webhook/bare = ${ratio.toFixed(3)}  (target >= ${TARGET_RATIO})  ${verdict}` +
-        `    by server CPU per request: ${cpuRatio.toFixed(3)}`,
+      `${adapter.padEnd(8)}  webhook/bare = ${ratio.toFixed(3)} (middle half of pairs ${q1}..${q3})` +
+        `  target >= ${TARGET_RATIO}  ${verdict}    by server CPU per request: ${cpuRatio.toFixed(3)}`,
     );
   }
-  const foreign = Math.max(...results.flatMap(({ bare, webhook }) => [bare.foreignCpus, webhook.foreignCpus]));
+  const foreign = Math.max(...results.map((result) => result.foreignCpus));
   const disturbed = foreign > FOREIGN_CPU_WARNING ? '  WARNING: the machine was busy, numbers are unreliable' : '';
   console.log(`other processes used up to ${foreign.toFixed(2)} CPUs during a run${disturbed}`);
 }
@@ -259,24 +366,22 @@ function printTable(results) {
 async function main() {
   const cpus = os.cpus();
   const bodyBytes = Buffer.byteLength(signedDelivery(0).body);
+  const schedule = new SlotSchedule(SETTINGS);
   console.log('nestjs-ecwid webhook ingest vs a bare POST route (same app, same adapter)');
   console.log(
     `node ${process.version}, ${os.platform()} ${os.arch()}, ${cpus.length} CPUs (${cpus[0]?.model.trim()}), ` +
       `load avg ${os.loadavg()[0].toFixed(2)}`,
   );
   console.log(
-    `${SETTINGS.connections} connections, pipelining 1, ${bodyBytes} B bodies, ` +
-      `${SETTINGS.warmupSeconds} s warm-up per route, ` +
-      `then ${SETTINGS.rounds} x ${SETTINGS.seconds} s per route alternated; medians shown`,
+    `${SETTINGS.connections} connections, pipelining 1, ${bodyBytes} B bodies; routes switch every ` +
+      `${schedule.slotMs} ms: ${schedule.warmupSlots} warm-up slots, then ${schedule.pairs} pairs (ABBA); ` +
+      'webhook/bare is the median of the per-pair ratios',
   );
 
   const problems = [];
   const notes = [];
   const results = [];
-  for (const adapter of SETTINGS.adapters) {
-    const runs = await benchAdapter(adapter, { problems, notes });
-    results.push({ adapter, bare: summarize(runs.bare), webhook: summarize(runs.webhook) });
-  }
+  for (const adapter of SETTINGS.adapters) results.push(await benchAdapter(adapter, { problems, notes }));
   console.log('');
   printTable(results);
   for (const note of notes) console.log(`note: ${note}`);

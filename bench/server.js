@@ -50,6 +50,12 @@ Module({
   providers: [OrderUpdatedListener],
 })(BenchModule);
 
+const wallClockMs = () => performance.timeOrigin + performance.now();
+const cpuMicros = () => {
+  const { user, system } = process.cpuUsage();
+  return user + system;
+};
+
 async function main() {
   const adapterName = process.argv[2];
   const createAdapter = ADAPTERS[adapterName];
@@ -60,9 +66,20 @@ async function main() {
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address();
 
+  // CPU time read on a short timer and stamped with the shared wall clock, so run.js can split it by time slot.
+  let cpuSamples = [];
+  let sampler;
   process.on('message', async (message) => {
-    if (message.type === 'stats') process.send({ type: 'stats', emitted, cpu: process.cpuUsage() });
+    if (message.type === 'sample-cpu') {
+      clearInterval(sampler);
+      sampler = setInterval(() => cpuSamples.push([wallClockMs(), cpuMicros()]), message.intervalMs);
+    }
+    if (message.type === 'stats') {
+      process.send({ type: 'stats', emitted, cpu: process.cpuUsage(), cpuSamples });
+      cpuSamples = [];
+    }
     if (message.type === 'stop') {
+      clearInterval(sampler);
       await app.close();
       process.disconnect();
     }
