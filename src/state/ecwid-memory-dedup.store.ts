@@ -6,65 +6,93 @@ const IN_FLIGHT_TTL_MS = 5 * 60 * 1000;
 const SWEEP_INTERVAL_MS = 1000;
 
 /**
- * Process-local dedup store: bounded (oldest ids evicted first) and with TTL. A Map keeps insertion order, so
- * eviction and expiry sweep from the front; both run in batches, since every Map iteration walks the slots that
- * deletions left behind, and doing it per call made a full store ten times slower.
+ * Process-local dedup store: bounded (oldest ids evicted first) and with TTL.
+ *
+ * Ids sit in a ring of slots in insertion order; a `Map` finds an id's slot, and the slot's expiry lives in a
+ * typed array. The layout is for the webhook path: the map's values are small integers, stored inline, where
+ * expiry times as values were a heap number per write for the collector to copy and promote; and eviction and
+ * expiry take ids from the ring's old end, where walking a `Map` from its front also walks every entry deleted
+ * since its last rehash.
  */
 export class EcwidMemoryDedupStore implements EcwidDedupStore {
-  /** Expiry time by id, negated while in flight: a number, not an object, per id keeps a full store cheap to collect. */
-  private readonly entries = new Map<string, number>();
-  private readonly slack: number;
+  /** Id -> slot. */
+  private readonly slots = new Map<string, number>();
+  /** The id in each slot; undefined once it was released or evicted. */
+  private readonly ids: (string | undefined)[];
+  /** Expiry time in ms per slot, negated while in flight. */
+  private readonly expiries: Float64Array;
+  /** Oldest slot, and how many slots from it are in use (released ones included until evicted). */
+  private head = 0;
+  private used = 0;
   private nextSweepAt = 0;
 
   constructor(
     private readonly maxEntries: number,
     private readonly now: () => number = Date.now,
   ) {
-    this.slack = Math.max(1, Math.floor(maxEntries / 100));
+    if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new RangeError('maxEntries must be a positive integer');
+    this.ids = new Array<string | undefined>(maxEntries);
+    this.expiries = new Float64Array(maxEntries);
   }
 
+  /** Ids currently remembered, done or in flight. */
   get size(): number {
-    return this.entries.size;
+    return this.slots.size;
   }
 
-  claim(eventId: string, options: EcwidClaimOptions = {}): EcwidDedupClaim {
+  claim(eventId: string, options?: EcwidClaimOptions): EcwidDedupClaim {
     const now = this.now();
-    const entry = this.entries.get(eventId);
-    const done = entry !== undefined && entry > 0;
-    if (entry !== undefined && Math.abs(entry) > now && (done || !options.takeOver)) return done ? 'duplicate' : 'in-flight';
-    const known = entry !== undefined;
-    this.entries.set(eventId, -(now + IN_FLIGHT_TTL_MS));
-    if (!known) this.trim(now);
+    const slot = this.slots.get(eventId);
+    if (slot === undefined) {
+      this.insert(eventId, -(now + IN_FLIGHT_TTL_MS), now);
+      return 'claimed';
+    }
+    const expiry = this.expiries[slot];
+    const done = expiry > 0;
+    if (Math.abs(expiry) > now && (done || !options?.takeOver)) return done ? 'duplicate' : 'in-flight';
+    this.expiries[slot] = -(now + IN_FLIGHT_TTL_MS);
     return 'claimed';
   }
 
   complete(eventId: string, ttlSeconds: number): void {
-    // The size tells whether the id was new: one lookup in a large map instead of two.
-    const sizeBefore = this.entries.size;
     const now = this.now();
-    this.entries.set(eventId, now + ttlSeconds * 1000);
-    if (this.entries.size > sizeBefore) this.trim(now);
+    const slot = this.slots.get(eventId);
+    if (slot === undefined) this.insert(eventId, now + ttlSeconds * 1000, now);
+    else this.expiries[slot] = now + ttlSeconds * 1000;
   }
 
   async release(eventId: string): Promise<void> {
-    this.entries.delete(eventId);
+    const slot = this.slots.get(eventId);
+    if (slot === undefined) return;
+    this.slots.delete(eventId);
+    this.ids[slot] = undefined;
   }
 
-  private trim(now: number): void {
-    const over = this.entries.size - this.maxEntries;
-    // Past the bound by 1%: evict down to the bound in one pass, so a full store does not iterate per insert.
-    if (over >= this.slack || (over > 0 && this.maxEntries < 100)) {
-      let evict = over;
-      for (const id of this.entries.keys()) {
-        if (evict-- <= 0) break;
-        this.entries.delete(id);
-      }
+  private insert(eventId: string, expiry: number, now: number): void {
+    if (now >= this.nextSweepAt) this.sweep(now);
+    if (this.used === this.maxEntries) this.evictOldest();
+    const slot = (this.head + this.used) % this.maxEntries;
+    this.used += 1;
+    this.ids[slot] = eventId;
+    this.expiries[slot] = expiry;
+    this.slots.set(eventId, slot);
+  }
+
+  private evictOldest(): void {
+    const eventId = this.ids[this.head];
+    if (eventId !== undefined) {
+      this.slots.delete(eventId);
+      this.ids[this.head] = undefined;
     }
-    if (now < this.nextSweepAt) return;
+    this.head = (this.head + 1) % this.maxEntries;
+    this.used -= 1;
+  }
+
+  /** Drops expired ids from the old end; a still valid one there stops it, as ids mostly expire in order. */
+  private sweep(now: number): void {
     this.nextSweepAt = now + SWEEP_INTERVAL_MS;
-    for (const [id, expiry] of this.entries) {
-      if (Math.abs(expiry) > now) break;
-      this.entries.delete(id);
+    while (this.used > 0 && (this.ids[this.head] === undefined || Math.abs(this.expiries[this.head]) <= now)) {
+      this.evictOldest();
     }
   }
 }
