@@ -8,7 +8,8 @@ import {
 } from '@nestjs/common';
 import { answerSourceFailure } from './ecwid-source-failure';
 import { ECWID_WEBHOOK_ROUTE_METADATA, EcwidWebhookRoute } from './ecwid-webhook-route';
-import { ECWID_WEBHOOK_PAYLOAD, EcwidWebhookGuard, EcwidWebhookRequest } from './ecwid-webhook.guard';
+import { EcwidWebhookGuard, EcwidWebhookRequest } from './ecwid-webhook.guard';
+import type { EcwidWebhookPayload } from './ecwid-webhook.payload';
 import { EcwidWebhookOutcome, EcwidWebhookReceiver } from './ecwid-webhook.receiver';
 
 /**
@@ -35,15 +36,15 @@ export function createEcwidWebhookController(route: EcwidWebhookRoute): Type<unk
     @HttpCode(200)
     @SetMetadata(ECWID_WEBHOOK_ROUTE_METADATA, true)
     receive(@Req() req: EcwidWebhookRequest): Promise<EcwidWebhookAnswer> {
-      // Checked here rather than through @UseGuards: Nest's guard machinery costs more than the checks themselves.
-      // A failed check throws at once; Nest turns that into its 4xx answer as it would a rejection.
+      // Checked here rather than through @UseGuards (see EcwidWebhookGuard). A failed check throws at once, and
+      // Nest turns that into its 4xx answer as it would a rejection.
       const admitted = this.guard.admitRequest(req);
-      return admitted === true ? this.deliver(req) : admitted.then(() => this.deliver(req));
+      return admitted instanceof Promise ? admitted.then((payload) => this.deliver(payload)) : this.deliver(admitted);
     }
 
     /** A chain rather than an async function: one promise less on the path every delivery takes. */
-    private deliver(req: EcwidWebhookRequest): Promise<EcwidWebhookAnswer> {
-      return this.receiver.receive(req[ECWID_WEBHOOK_PAYLOAD]!).then(answerWith, answerSourceFailure);
+    private deliver(payload: EcwidWebhookPayload): Promise<EcwidWebhookAnswer> {
+      return this.receiver.receive(payload).then(answerWith, answerSourceFailure);
     }
   }
   for (const decorate of route.decorators) decorate(EcwidWebhookController);
