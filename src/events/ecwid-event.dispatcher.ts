@@ -39,16 +39,26 @@ export class EcwidEventDispatcher implements OnModuleInit {
     }
   }
 
-  /** Emits in order and stops at the first listener failure, which is rethrown as EcwidListenerError. */
-  async dispatch(events: EcwidEvent[]): Promise<void> {
-    for (const event of events) {
-      // Derived events nobody listens to cost an emit each on the hot webhook path.
-      if (!this.emitter.hasListeners(event.name)) continue;
-      try {
-        await this.emitter.emitAsync(event.name, event);
-      } catch (error) {
-        throw new EcwidListenerError(event.name, event.eventId, error);
-      }
+  /**
+   * Emits an event, then the events derived from it, in order; stops at the first listener failure, which is
+   * rethrown as EcwidListenerError.
+   */
+  dispatch(event: EcwidEvent, derived: readonly EcwidEvent[] = []): Promise<void> {
+    // Most deliveries derive nothing: they skip a layer of promises.
+    return derived.length === 0 ? this.emit(event) : this.emitInOrder([event, ...derived]);
+  }
+
+  private async emitInOrder(events: readonly EcwidEvent[]): Promise<void> {
+    for (const event of events) await this.emit(event);
+  }
+
+  private async emit(event: EcwidEvent): Promise<void> {
+    // Events nobody listens to cost an emit each on the hot webhook path.
+    if (!this.emitter.hasListeners(event.name)) return;
+    try {
+      await this.emitter.emitAsync(event.name, event);
+    } catch (error) {
+      throw new EcwidListenerError(event.name, event.eventId, error);
     }
   }
 }

@@ -11,6 +11,9 @@ import { EcwidEvent, EcwidOrderEvent } from './ecwid-events';
 
 export type EcwidPipelineOutcome = 'emitted' | 'duplicate';
 
+/** Shared rather than a fresh `{}` per delivery. */
+const NO_CLAIM_OPTIONS: EcwidClaimOptions = Object.freeze({});
+
 /**
  * The one path every source feeds: dedup by event id, optional hydration, dispatch.
  * An id is recorded as handled only after every listener succeeded, so a failure leaves it to be redelivered.
@@ -18,6 +21,7 @@ export type EcwidPipelineOutcome = 'emitted' | 'duplicate';
 @Injectable()
 export class EcwidEventPipeline {
   private readonly logger = new Logger('EcwidEvents');
+  private readonly listened = (name: string): boolean => this.dispatcher.listens(name);
 
   constructor(
     @Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig,
@@ -27,14 +31,14 @@ export class EcwidEventPipeline {
     private readonly outbox: EcwidNotificationOutbox,
   ) {}
 
-  async process(event: EcwidEvent, options: EcwidClaimOptions = {}): Promise<EcwidPipelineOutcome> {
+  async process(event: EcwidEvent, options: EcwidClaimOptions = NO_CLAIM_OPTIONS): Promise<EcwidPipelineOutcome> {
     const key = `${event.storeId}:${event.eventId}`;
     const ttl = this.config.webhooks.dedupTtlSeconds;
     const claiming = this.dedup.claim(key, options);
     if ((typeof claiming === 'string' ? claiming : await claiming) !== 'claimed') return 'duplicate';
     try {
       if (this.config.hydrate) await this.hydrate(event);
-      await this.dispatcher.dispatch([event, ...deriveEcwidEvents(event, (name) => this.dispatcher.listens(name))]);
+      await this.dispatcher.dispatch(event, deriveEcwidEvents(event, this.listened));
       // In the outbox before the source is answered: a crash after the answer loses no notification.
       if (this.outbox.enabled) await this.outbox.enqueue(event);
     } catch (error) {
