@@ -1,5 +1,5 @@
 'use strict';
-// Signed Ecwid deliveries, made before the clock starts so signing costs the load generator nothing while measuring.
+// Signed Ecwid deliveries as Ecwid would send them, each with a fresh eventId.
 const { randomUUID } = require('node:crypto');
 const { computeEcwidWebhookSignature } = require('../dist');
 
@@ -31,36 +31,4 @@ function signedDelivery(eventCreated) {
   return { body, headers };
 }
 
-/** Hands out each delivery once; both routes draw from a pool so they get the same bytes at the same cost. */
-class DeliveryPool {
-  constructor() {
-    this.eventCreated = Math.floor(Date.now() / 1000);
-    this.items = [];
-    this.cursor = 0;
-    this.signedLate = 0;
-  }
-
-  refill(count) {
-    this.items = Array.from({ length: count }, () => signedDelivery(this.eventCreated));
-    this.cursor = 0;
-    this.signedLate = 0;
-  }
-
-  next() {
-    if (this.cursor < this.items.length) return this.items[this.cursor++];
-    // Reusing an id would turn the request into a cheap duplicate; signing late only slows the load side.
-    this.signedLate += 1;
-    return signedDelivery(this.eventCreated);
-  }
-
-  /** A delivery to send where the id does not matter (the bare route): it is not used up. */
-  sample() {
-    return this.items[0] ?? signedDelivery(this.eventCreated);
-  }
-
-  get taken() {
-    return this.cursor + this.signedLate;
-  }
-}
-
-module.exports = { BARE_PATH, BENCH_CLIENT_SECRET, BENCH_STORE_ID, WEBHOOK_PATH, DeliveryPool, signedDelivery };
+module.exports = { BARE_PATH, BENCH_CLIENT_SECRET, BENCH_STORE_ID, WEBHOOK_PATH, signedDelivery };
