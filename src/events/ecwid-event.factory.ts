@@ -35,9 +35,8 @@ export function createEcwidEvent(facts: EcwidEventFacts, source: EcwidEventSourc
     data: facts.data ?? {},
     dataOrigin,
   };
-  const group = facts.eventType.slice(0, facts.eventType.indexOf('.'));
-  if (group === 'order') return new EcwidOrderEvent(init);
-  if (group === 'unfinished_order') return new EcwidUnfinishedOrderEvent(init);
+  if (facts.eventType.startsWith('order.')) return new EcwidOrderEvent(init);
+  if (facts.eventType.startsWith('unfinished_order.')) return new EcwidUnfinishedOrderEvent(init);
   return new EcwidEvent(init);
 }
 

@@ -20,7 +20,13 @@ interface EcwidWebhookAnswer {
   outcome: EcwidWebhookOutcome;
 }
 
-const answerWith = (outcome: EcwidWebhookOutcome): EcwidWebhookAnswer => ({ outcome });
+/** One frozen answer per outcome rather than an object per delivery. */
+const ANSWERS: Readonly<Record<EcwidWebhookOutcome, EcwidWebhookAnswer>> = {
+  emitted: Object.freeze({ outcome: 'emitted' }),
+  duplicate: Object.freeze({ outcome: 'duplicate' }),
+  ignored: Object.freeze({ outcome: 'ignored' }),
+};
+const answerWith = (outcome: EcwidWebhookOutcome): EcwidWebhookAnswer => ANSWERS[outcome];
 
 export function createEcwidWebhookController(route: EcwidWebhookRoute): Type<unknown> {
   @Controller(route.path)
