@@ -36,7 +36,7 @@ export interface EcwidWebhookOptions {
   maxBodyBytes?: number;
   /** How long a handled eventId is remembered. Default 48 h; at least 24 h, since Ecwid redelivers for a day. */
   dedupTtlSeconds?: number;
-  /** Bound of the in-memory dedup store. Default 100000. */
+  /** Bound of the in-memory dedup store; the oldest ids go first. Default 100000; 16 bytes per entry reserved up front. */
   dedupMaxEntries?: number;
   /** Class decorators for the webhook controller, e.g. `[SkipThrottle(), Public()]` to pass global guards. */
   decorators?: ClassDecorator[];
