@@ -62,4 +62,19 @@ describe('EcwidMemoryDedupStore', () => {
     expect(await store.claim('e')).toBe('duplicate');
     expect(await store.claim('a')).toBe('claimed');
   });
+
+  it('does not evict an id claimed again after a release through the slot it held before', async () => {
+    const store = new EcwidMemoryDedupStore(3, clock);
+    await store.claim('a');
+    await store.release('a');
+    await store.claim('a');
+    await store.claim('b');
+    // The ring is full (a's old slot, a, b): c takes the place of a's old slot, not of a.
+    await store.claim('c');
+    expect(await store.claim('a')).toBe('in-flight');
+    expect(store.size).toBe(3);
+    await store.claim('d');
+    expect(await store.claim('a')).toBe('claimed');
+  });
 });
+
