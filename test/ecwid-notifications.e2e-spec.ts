@@ -169,6 +169,30 @@ describe('callback notifications', () => {
     ]);
   });
 
+  it('sends a newer order past a backlog of more than a page of changes to an order still being retried', async () => {
+    // The first notification of order A fails, and its retry is 40 s away: A's later changes must wait behind it.
+    const app = await webhookApp({ retryUnitMs: 10_000 });
+    receiver.answerWith(500);
+    const a = orderWebhook('order.created');
+    const aOrderId = (a.data as { orderId: string }).orderId;
+    expect((await deliver(app.url, a)).status).toBe(200);
+    await receiver.waitFor((r) => r.length === 1);
+
+    // More of A's changes than the sender reads in one page (200), then a change to order B.
+    for (let i = 0; i < 210; i += 1) {
+      const update = orderWebhook('order.updated', { orderId: aOrderId }, { entityId: a.entityId });
+      expect((await deliver(app.url, update)).status).toBe(200);
+    }
+    const b = orderWebhook('order.created');
+    expect((await deliver(app.url, b)).status).toBe(200);
+
+    await receiver.waitFor(() => receiver.delivered.length === 1, 5000);
+    expect(receiver.delivered[0].body.message.events.map((e) => e.objectId)).toEqual([(b.data as { orderId: string }).orderId]);
+    // A stays behind its failed notification: nothing of it went out of turn.
+    expect(receiver.received.filter((r) => r.body.message.events.some((e) => e.objectId === aOrderId))).toHaveLength(1);
+    expect(await app.app.get(EcwidNotificationsService).backlog()).toEqual({ entries: 210, pending: 1, parked: 0 });
+  }, 30_000);
+
   it('sends nothing when notifications are off', async () => {
     const app = await webhookApp({ enabled: false });
     expect((await deliver(app.url, orderWebhook('order.created'))).status).toBe(200);

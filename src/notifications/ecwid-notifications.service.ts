@@ -18,8 +18,16 @@ import { signEcwidNotification } from './ecwid-notification.signature';
 
 /** How often the sender looks at the outbox; also how soon a new entry leaves. */
 const TICK_MS = 250;
-/** Entries read per tick: bounds memory whatever the backlog. */
-const ENTRIES_PER_TICK = 200;
+/** Entries read per page: bounds memory whatever the backlog. */
+const ENTRIES_PER_PAGE = 200;
+/** Entries formed into notifications per tick, at most. */
+const ENTRIES_FORMED_PER_TICK = 200;
+/**
+ * How far past entries of blocked orders (those with a notification still being retried) a tick reads for others.
+ * Reading always starts at the oldest entry, so an entry is never formed before an older one of its order; entries
+ * further back wait until the backlog ahead of them is sent.
+ */
+const ENTRIES_READ_PER_TICK = 5000;
 const DISABLED_FLAG = 'disabled';
 
 function retryAfterMs(header: unknown): number {
@@ -144,11 +152,14 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     await this.deliverDue();
   }
 
-  /** Groups entries into notifications: one source kind each, up to 20 webhook or 10 polled events. */
+  /**
+   * Groups entries into notifications: one source kind each, up to 20 webhook or 10 polled events. Entries of an
+   * order that has a notification pending wait behind it; the ones of other orders are formed past them.
+   */
   private async formNotifications(pending: EcwidRecord[]): Promise<void> {
     const blocked = new Set(pending.flatMap(({ value }) => (JSON.parse(value) as EcwidStoredNotification).orderKeys));
-    const entries = await this.state.listRecords(this.collections.entries, { limit: ENTRIES_PER_TICK });
     let batch: Array<{ id: string; entry: EcwidOutboxEntry }> = [];
+    let formed = 0;
     const flush = async () => {
       if (batch.length === 0) return;
       const taken = batch;
@@ -157,13 +168,21 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
       await this.state.deleteRecords(this.collections.entries, taken.map((t) => t.id));
       for (const t of taken) blocked.add(t.entry.orderKey);
     };
-    for (const { id, value } of entries) {
-      const entry = JSON.parse(value) as EcwidOutboxEntry;
-      if (blocked.has(entry.orderKey)) continue;
-      const polled = entry.source === 'polling';
-      if (batch.length > 0 && (batch[0].entry.source === 'polling') !== polled) await flush();
-      batch.push({ id, entry });
-      if (batch.length >= (polled ? NOTIFY_BATCH_POLLING : NOTIFY_BATCH_WEBHOOK)) await flush();
+    let afterId: string | undefined;
+    for (let read = 0; read < ENTRIES_READ_PER_TICK && formed < ENTRIES_FORMED_PER_TICK; ) {
+      const page = await this.state.listRecords(this.collections.entries, { afterId, limit: ENTRIES_PER_PAGE });
+      for (const { id, value } of page) {
+        const entry = JSON.parse(value) as EcwidOutboxEntry;
+        if (blocked.has(entry.orderKey)) continue;
+        const polled = entry.source === 'polling';
+        if (batch.length > 0 && (batch[0].entry.source === 'polling') !== polled) await flush();
+        batch.push({ id, entry });
+        formed += 1;
+        if (batch.length >= (polled ? NOTIFY_BATCH_POLLING : NOTIFY_BATCH_WEBHOOK)) await flush();
+      }
+      if (page.length < ENTRIES_PER_PAGE) break;
+      read += page.length;
+      afterId = page[page.length - 1].id;
     }
     await flush();
   }
