@@ -77,4 +77,3 @@ describe('EcwidMemoryDedupStore', () => {
     expect(await store.claim('a')).toBe('claimed');
   });
 });
-

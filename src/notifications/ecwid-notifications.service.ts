@@ -169,7 +169,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
       for (const t of taken) blocked.add(t.entry.orderKey);
     };
     let afterId: string | undefined;
-    for (let read = 0; read < ENTRIES_READ_PER_TICK && formed < ENTRIES_FORMED_PER_TICK; ) {
+    for (let read = 0; read < ENTRIES_READ_PER_TICK && formed < ENTRIES_FORMED_PER_TICK; read += ENTRIES_PER_PAGE) {
       const page = await this.state.listRecords(this.collections.entries, { afterId, limit: ENTRIES_PER_PAGE });
       for (const { id, value } of page) {
         const entry = JSON.parse(value) as EcwidOutboxEntry;
@@ -181,7 +181,6 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
         if (batch.length >= (polled ? NOTIFY_BATCH_POLLING : NOTIFY_BATCH_WEBHOOK)) await flush();
       }
       if (page.length < ENTRIES_PER_PAGE) break;
-      read += page.length;
       afterId = page[page.length - 1].id;
     }
     await flush();

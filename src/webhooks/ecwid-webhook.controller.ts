@@ -12,10 +12,6 @@ import { EcwidWebhookGuard, EcwidWebhookRequest } from './ecwid-webhook.guard';
 import type { EcwidWebhookPayload } from './ecwid-webhook.payload';
 import { EcwidWebhookOutcome, EcwidWebhookReceiver } from './ecwid-webhook.receiver';
 
-/**
- * A controller class of its own per module instance: writing the path onto one shared class would let the
- * last module win, and two stores in one app need two paths.
- */
 interface EcwidWebhookAnswer {
   outcome: EcwidWebhookOutcome;
 }
@@ -28,6 +24,10 @@ const ANSWERS: Readonly<Record<EcwidWebhookOutcome, EcwidWebhookAnswer>> = {
 };
 const answerWith = (outcome: EcwidWebhookOutcome): EcwidWebhookAnswer => ANSWERS[outcome];
 
+/**
+ * A controller class of its own per module instance: writing the path onto one shared class would let the
+ * last module win, and two stores in one app need two paths.
+ */
 export function createEcwidWebhookController(route: EcwidWebhookRoute): Type<unknown> {
   @Controller(route.path)
   @SetMetadata(ECWID_WEBHOOK_ROUTE_METADATA, true)
