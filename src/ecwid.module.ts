@@ -24,7 +24,7 @@ import { EcwidStateOwner } from './state/ecwid-state-owner';
 import type { EcwidStateStore } from './state/ecwid-state-store.interface';
 import { EcwidWebhookRoute, normalizeWebhookPath, toWebhookRoute } from './webhooks/ecwid-webhook-route';
 import { createEcwidWebhookController } from './webhooks/ecwid-webhook.controller';
-import { EcwidWebhookGuard } from './webhooks/ecwid-webhook.guard';
+import { EcwidWebhookAdmission } from './webhooks/ecwid-webhook.admission';
 import { EcwidWebhookReceiver } from './webhooks/ecwid-webhook.receiver';
 
 const ECWID_WEBHOOK_ROUTE = Symbol('ECWID_WEBHOOK_ROUTE');
@@ -111,7 +111,7 @@ export class EcwidModule extends EcwidConfigurableModule {
       EcwidEventDispatcher,
       EcwidEventPipeline,
       EcwidWebhookReceiver,
-      EcwidWebhookGuard,
+      EcwidWebhookAdmission,
       EcwidOrderPoller,
       EcwidNotificationOutbox,
       EcwidNotificationsService,

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/common';
 import { answerSourceFailure } from './ecwid-source-failure';
 import { ECWID_WEBHOOK_ROUTE_METADATA, EcwidWebhookRoute } from './ecwid-webhook-route';
-import { EcwidWebhookGuard, EcwidWebhookRequest } from './ecwid-webhook.guard';
+import { EcwidWebhookAdmission, EcwidWebhookRequest } from './ecwid-webhook.admission';
 import type { EcwidWebhookPayload } from './ecwid-webhook.payload';
 import { EcwidWebhookOutcome, EcwidWebhookReceiver } from './ecwid-webhook.receiver';
 
@@ -34,7 +34,7 @@ export function createEcwidWebhookController(route: EcwidWebhookRoute): Type<unk
   class EcwidWebhookController {
     constructor(
       private readonly receiver: EcwidWebhookReceiver,
-      private readonly guard: EcwidWebhookGuard,
+      private readonly admission: EcwidWebhookAdmission,
     ) {}
 
     /** Ecwid counts 200 as delivered and retries anything else; so does the answer here. */
@@ -42,9 +42,9 @@ export function createEcwidWebhookController(route: EcwidWebhookRoute): Type<unk
     @HttpCode(200)
     @SetMetadata(ECWID_WEBHOOK_ROUTE_METADATA, true)
     receive(@Req() req: EcwidWebhookRequest): Promise<EcwidWebhookAnswer> {
-      // Checked here rather than through @UseGuards (see EcwidWebhookGuard). A failed check throws at once, and
+      // Checked here rather than through @UseGuards (see EcwidWebhookAdmission). A failed check throws at once, and
       // Nest turns that into its 4xx answer as it would a rejection.
-      const admitted = this.guard.admitRequest(req);
+      const admitted = this.admission.admitRequest(req);
       return admitted instanceof Promise ? admitted.then((payload) => this.deliver(payload)) : this.deliver(admitted);
     }
 

@@ -23,12 +23,12 @@ export interface EcwidWebhookRequest {
 
 /**
  * Admits a delivery only when it is small enough (413), signed (401), well formed (400) and the signature
- * matches (401), and hands back the checked payload. The controller calls it itself: Nest's guard machinery cost
- * more than the checks, and a guard could pass the payload on only by writing it onto the request, which gives
- * the adapter's request objects a new shape and slows the framework's own code that reads them.
+ * matches (401), and hands back the checked payload. Not a Nest guard: the controller calls it itself. Guard
+ * machinery cost more than the checks, and a guard could pass the payload on only by writing it onto the request,
+ * which gives the adapter's request objects a new shape and slows the framework's own code that reads them.
  */
 @Injectable()
-export class EcwidWebhookGuard {
+export class EcwidWebhookAdmission {
   readonly #signer?: EcwidWebhookSigner;
 
   constructor(@Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig) {
