@@ -1,3 +1,4 @@
+import { randomInt } from 'node:crypto';
 import { inspect } from 'node:util';
 import { computeEcwidWebhookSignature, EcwidWebhookSigner, verifyEcwidWebhookSignature } from 'nestjs-ecwid';
 import { EcwidWebhookPayloadError, parseEcwidWebhookPayload } from '../src/webhooks/ecwid-webhook.parser';
@@ -32,6 +33,30 @@ describe('EcwidWebhookSigner', () => {
       for (const eventCreated of [1234567, '1234567', 0]) {
         expect(signer.sign(eventCreated, eventId)).toBe(computeEcwidWebhookSignature(eventCreated, eventId, secret));
       }
+    }
+  });
+
+  it('signs as createHmac does on both sides of the room it keeps for messages', () => {
+    const signer = new EcwidWebhookSigner('secret');
+    // The message is `1.` plus the id; one of over 1024 / 3 characters is hashed from a fresh buffer instead.
+    for (let length = 330; length <= 350; length += 1) {
+      for (const eventId of ['x'.repeat(length), 'ж'.repeat(length)]) {
+        expect(signer.sign(1, eventId)).toBe(computeEcwidWebhookSignature(1, eventId, 'secret'));
+      }
+    }
+  });
+
+  it('signs as createHmac does for random secrets and ids, ASCII or not', () => {
+    const alphabet = ['a', 'Z', '0', '-', '.', 'é', 'ж', '✓', '🔑', '\u0000', '\ud800'];
+    const pick = (count: number) => Array.from({ length: count }, () => alphabet[randomInt(alphabet.length)]).join('');
+    for (let i = 0; i < 300; i += 1) {
+      const secret = pick(1 + randomInt(100));
+      const eventId = pick(randomInt(120));
+      const eventCreated = randomInt(2 ** 31);
+      const signer = new EcwidWebhookSigner(secret);
+      const expected = computeEcwidWebhookSignature(eventCreated, eventId, secret);
+      expect({ secret, eventId, signature: signer.sign(eventCreated, eventId) }).toEqual({ secret, eventId, signature: expected });
+      expect(signer.verify(expected, eventCreated, eventId)).toBe(true);
     }
   });
 
