@@ -1,5 +1,5 @@
-import { Injectable } from '@nestjs/common';
-import { EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
+import { Injectable, Module } from '@nestjs/common';
+import { EventEmitter2, EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { EcwidEvent, EcwidModule } from 'nestjs-ecwid';
 import { startApp } from './support/apps';
 import { EventRecorder } from './support/recorder';
@@ -12,6 +12,25 @@ class WildcardListener {
   @OnEvent('ecwid.order.*', { suppressErrors: false })
   onOrder(event: EcwidEvent): void {
     this.seen.push(event.name);
+  }
+}
+
+/** A provider of the host's that emits its own events, in a module that does not import EventEmitterModule. */
+@Injectable()
+class HostPublisher {
+  constructor(readonly emitter: EventEmitter2) {}
+}
+
+@Module({ providers: [HostPublisher], exports: [HostPublisher] })
+class HostFeatureModule {}
+
+@Injectable()
+class HostWildcardListener {
+  readonly seen: string[] = [];
+
+  @OnEvent('host.*')
+  onHostEvent(payload: string): void {
+    this.seen.push(payload);
   }
 }
 
@@ -59,6 +78,49 @@ describe('event emitter setup of the host', () => {
       expect((await deliver(t.url, orderWebhook('order.created'))).status).toBe(200);
       expect(t.app.get(WildcardListener).seen).toEqual([]);
       expect(t.app.get(EventRecorder).names).toEqual(['ecwid.order.created']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it.each([
+    ['after', true],
+    ['before', false],
+  ])("keeps its fallback emitter out of the host's modules when listed %s the host's EventEmitterModule", async (_, hostFirst) => {
+    const host = EventEmitterModule.forRoot({ wildcard: true });
+    const t = await startApp('express', {
+      imports: hostFirst ? [host, ecwid(), HostFeatureModule] : [ecwid(), host, HostFeatureModule],
+      providers: [HostWildcardListener],
+    });
+    try {
+      // The host's module gets the host's emitter, wildcards and all, however the imports are ordered.
+      await t.app.get(HostPublisher).emitter.emitAsync('host.signed_up', 'ann');
+      expect(t.app.get(HostWildcardListener).seen).toEqual(['ann']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it.each([
+    [
+      'throws',
+      () => {
+        throw new Error('listener failed');
+      },
+    ],
+    ['rejects', () => Promise.reject(new Error('listener failed'))],
+  ])('answers 500 and takes the redelivery when a listener added to EventEmitter2 in code %s', async (_, fail) => {
+    const t = await startApp('express', {
+      imports: [EventEmitterModule.forRoot(), ecwid(), HostFeatureModule],
+      providers: [EventRecorder],
+    });
+    try {
+      const payload = orderWebhook('order.created');
+      t.app.get(HostPublisher).emitter.once('ecwid.order.created', fail);
+      expect((await deliver(t.url, payload)).status).toBe(500);
+      // Not taken for a duplicate: emitted again, and answered 200 now that the listener is gone.
+      expect(await deliver(t.url, payload)).toEqual({ status: 200, body: { outcome: 'emitted' } });
+      expect(t.app.get(EventRecorder).names).toEqual(['ecwid.order.created', 'ecwid.order.created']);
     } finally {
       await t.close();
     }

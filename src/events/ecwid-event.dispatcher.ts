@@ -5,8 +5,9 @@ import type { EcwidEvent } from './ecwid-events';
 import { EcwidListenerError } from './ecwid-event.errors';
 
 /**
- * Emits events through the host's EventEmitter2. The module imports `EventEmitterModule.forRoot()` so events
- * flow in apps that never set one up; when the host configured its own (wildcards, say), that one is used.
+ * Emits events through the host's EventEmitter2. The module imports a non-global `EventEmitterModule.forRoot()` of
+ * its own so events flow in apps that never set one up; when the host configured its own (wildcards, say), that
+ * one is used.
  */
 @Injectable()
 export class EcwidEventDispatcher implements OnModuleInit {
