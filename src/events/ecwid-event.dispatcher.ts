@@ -4,6 +4,9 @@ import { EventEmitter2 } from '@nestjs/event-emitter';
 import type { EcwidEvent } from './ecwid-events';
 import { EcwidListenerError } from './ecwid-event.errors';
 
+const RESOLVED: Promise<void> = Promise.resolve();
+const NOTHING = (): void => undefined;
+
 /**
  * Emits events through the host's EventEmitter2. The module imports a non-global `EventEmitterModule.forRoot()` of
  * its own so events flow in apps that never set one up; when the host configured its own (wildcards, say), that
@@ -53,13 +56,17 @@ export class EcwidEventDispatcher implements OnModuleInit {
     for (const event of events) await this.emit(event);
   }
 
-  private async emit(event: EcwidEvent): Promise<void> {
+  /** A chain rather than an async function: every delivery takes this path, and it saves a promise. */
+  private emit(event: EcwidEvent): Promise<void> {
     // Events nobody listens to cost an emit each on the hot webhook path.
-    if (!this.emitter.hasListeners(event.name)) return;
+    if (!this.emitter.hasListeners(event.name)) return RESOLVED;
     try {
-      await this.emitter.emitAsync(event.name, event);
+      return this.emitter.emitAsync(event.name, event).then(NOTHING, (error: unknown) => {
+        throw new EcwidListenerError(event.name, event.eventId, error);
+      });
     } catch (error) {
-      throw new EcwidListenerError(event.name, event.eventId, error);
+      // A listener that throws synchronously throws out of emitAsync itself.
+      return Promise.reject(new EcwidListenerError(event.name, event.eventId, error));
     }
   }
 }
