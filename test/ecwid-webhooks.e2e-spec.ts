@@ -1,4 +1,4 @@
-import { CanActivate, Controller, ExecutionContext, Injectable, Module, Post, SetMetadata } from '@nestjs/common';
+import { CanActivate, Controller, ExecutionContext, Injectable, Module, Post, SetMetadata, VersioningType } from '@nestjs/common';
 import { APP_GUARD, Reflector } from '@nestjs/core';
 import {
   EcwidConfigService,
@@ -11,7 +11,7 @@ import {
 } from 'nestjs-ecwid';
 import { ADAPTERS, startApp, TestApp } from './support/apps';
 import { EventRecorder, PlainFailingListener } from './support/recorder';
-import { CLIENT_SECRET, deliver, orderWebhook, signatureOf, STORE_ID } from './support/webhooks';
+import { CLIENT_SECRET, deliver, orderWebhook, signatureOf, STORE_ID, TOKEN } from './support/webhooks';
 
 describe.each(ADAPTERS)('webhook receiver on %s', (adapter) => {
   let t: TestApp;
@@ -182,6 +182,39 @@ describe.each(ADAPTERS)('webhook routing on %s', (adapter) => {
       expect((await deliver(t.url, orderWebhook('order.created'), { path: 'api/hooks/ecwid' })).status).toBe(200);
       expect((await deliver(t.url, orderWebhook('order.created'), { path: 'ecwid/webhooks' })).status).toBe(404);
       expect(t.app.get(EventRecorder).names).toEqual(['ecwid.order.created']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it.each([
+    ['URI', { type: VersioningType.URI, defaultVersion: '1' }],
+    ['header', { type: VersioningType.HEADER, header: 'X-API-Version', defaultVersion: '1' }],
+    ['media type', { type: VersioningType.MEDIA_TYPE, key: 'v=', defaultVersion: '1' }],
+  ] as const)('stays where it reports when the host versions its API by %s', async (_, versioning) => {
+    const t = await startApp(
+      adapter,
+      {
+        imports: [
+          EcwidModule.forRoot({
+            storeId: STORE_ID,
+            clientSecret: CLIENT_SECRET,
+            token: TOKEN,
+            ion: { enabled: true, path: 'ecwid/ion' },
+          }),
+        ],
+        providers: [EventRecorder],
+      },
+      (app) => app.enableVersioning(versioning),
+    );
+    try {
+      // Ecwid posts to the URL it was given, with no version in it.
+      expect(t.app.get(EcwidConfigService).webhookRoute()).toBe('/ecwid/webhooks');
+      expect(await deliver(t.url, orderWebhook('order.created'))).toEqual({ status: 200, body: { outcome: 'emitted' } });
+      expect(t.app.get(EventRecorder).names).toEqual(['ecwid.order.created']);
+      // The ION route is there too: an empty notification is refused by the route, not missed by the router.
+      const ion = await fetch(`${t.url}/ecwid/ion`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+      expect(ion.status).toBe(400);
     } finally {
       await t.close();
     }

@@ -6,6 +6,7 @@ import {
   Req,
   SetMetadata,
   Type,
+  VERSION_NEUTRAL,
 } from '@nestjs/common';
 import { answerSourceFailure } from '../webhooks/ecwid-source-failure';
 import { ECWID_WEBHOOK_ROUTE_METADATA } from '../webhooks/ecwid-webhook-route';
@@ -16,10 +17,10 @@ import { EcwidIonOutcome, EcwidIonReceiver } from './ecwid-ion.receiver';
 /**
  * The ION route, a controller class of its own per module instance (as the webhook one), so two stores in one
  * app can have two paths. It carries the webhook route's metadata: a guard that lets Ecwid's webhooks through
- * should let its IONs through too.
+ * should let its IONs through too. Version-neutral, as the webhook route: its URL is registered with Ecwid.
  */
 export function createEcwidIonController(path: string): Type<unknown> {
-  @Controller(path)
+  @Controller({ path, version: VERSION_NEUTRAL })
   @SetMetadata(ECWID_WEBHOOK_ROUTE_METADATA, true)
   class EcwidIonController {
     constructor(private readonly receiver: EcwidIonReceiver) {}

@@ -5,6 +5,7 @@ import {
   Req,
   SetMetadata,
   Type,
+  VERSION_NEUTRAL,
 } from '@nestjs/common';
 import { answerSourceFailure } from './ecwid-source-failure';
 import { ECWID_WEBHOOK_ROUTE_METADATA, EcwidWebhookRoute } from './ecwid-webhook-route';
@@ -26,10 +27,11 @@ const answerWith = (outcome: EcwidWebhookOutcome): EcwidWebhookAnswer => ANSWERS
 
 /**
  * A controller class of its own per module instance: writing the path onto one shared class would let the
- * last module win, and two stores in one app need two paths.
+ * last module win, and two stores in one app need two paths. Version-neutral: the URL is registered with Ecwid,
+ * so the host's API versioning (a default `v1`, say) must not move it away from what `webhookRoute()` reports.
  */
 export function createEcwidWebhookController(route: EcwidWebhookRoute): Type<unknown> {
-  @Controller(route.path)
+  @Controller({ path: route.path, version: VERSION_NEUTRAL })
   @SetMetadata(ECWID_WEBHOOK_ROUTE_METADATA, true)
   class EcwidWebhookController {
     constructor(
