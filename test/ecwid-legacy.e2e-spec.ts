@@ -1,30 +1,16 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { inspect } from 'node:util';
-import { LoggerService } from '@nestjs/common';
 import { Test, TestingModule } from '@nestjs/testing';
 import { EcwidApiError, EcwidModule, EcwidModuleOptions, EcwidNotConfiguredError, EcwidOrdersService } from 'nestjs-ecwid';
 import { EcwidSandbox } from 'nestjs-ecwid/testing';
 import seedInstance from './fixtures/seed-instance.json';
+import { CapturingLogger } from './support/logger';
 
 /** Characters that URL encoding changes, so every spelling of the key in a URL is checked. */
 const ORDER_KEY = 'legacy order/key+value=1';
 const ENCODED_KEYS = [ORDER_KEY, encodeURIComponent(ORDER_KEY), new URLSearchParams({ k: ORDER_KEY }).toString().slice(2)];
 const FAST_RETRIES = { retryBaseDelayMs: 5, retryMaxDelayMs: 20, timeoutMs: 2000 };
-
-/** Everything the app logs, through Nest's logger. */
-class CapturingLogger implements LoggerService {
-  readonly lines: string[] = [];
-  log = (...parts: unknown[]): void => this.keep(parts);
-  error = (...parts: unknown[]): void => this.keep(parts);
-  warn = (...parts: unknown[]): void => this.keep(parts);
-  debug = (...parts: unknown[]): void => this.keep(parts);
-  verbose = (...parts: unknown[]): void => this.keep(parts);
-
-  private keep(parts: unknown[]): void {
-    this.lines.push(parts.map((part) => (typeof part === 'string' ? part : inspect(part))).join(' '));
-  }
-}
 
 function expectNoKey(text: string): void {
   for (const key of ENCODED_KEYS) expect(text).not.toContain(key);

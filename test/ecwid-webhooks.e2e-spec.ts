@@ -1,5 +1,6 @@
 import { CanActivate, Controller, ExecutionContext, Injectable, Module, Post, SetMetadata, VersioningType } from '@nestjs/common';
-import { APP_GUARD, Reflector } from '@nestjs/core';
+import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
+import { ExpressAdapter } from '@nestjs/platform-express';
 import {
   EcwidConfigService,
   EcwidModule,
@@ -10,6 +11,7 @@ import {
   EcwidUnfinishedOrderEvent,
 } from 'nestjs-ecwid';
 import { ADAPTERS, startApp, TestApp } from './support/apps';
+import { CapturingLogger } from './support/logger';
 import { EventRecorder, PlainFailingListener } from './support/recorder';
 import { CLIENT_SECRET, deliver, orderWebhook, signatureOf, STORE_ID, TOKEN } from './support/webhooks';
 
@@ -284,6 +286,34 @@ describe.each(ADAPTERS)('webhook routing on %s', (adapter) => {
       expect((await deliver(t.url, orderWebhook('order.created'))).status).toBe(200);
     } finally {
       await t.close();
+    }
+  });
+});
+
+describe('the boot log of the webhook route', () => {
+  @Module({ imports: [EcwidModule.forRoot({ storeId: STORE_ID, clientSecret: CLIENT_SECRET })] })
+  class WebhookModule {}
+
+  it('names the route to register with Ecwid in an app that serves HTTP', async () => {
+    const logger = new CapturingLogger();
+    const app = await NestFactory.create(WebhookModule, new ExpressAdapter(), { logger });
+    try {
+      await app.init();
+      expect(logger.lines).toContain('Store 1003: Ecwid webhooks are received at POST /ecwid/webhooks EcwidWebhooks');
+    } finally {
+      await app.close();
+    }
+  });
+
+  it('says none are received in an application context, which has no HTTP server', async () => {
+    const logger = new CapturingLogger();
+    const app = await NestFactory.createApplicationContext(WebhookModule, { logger });
+    try {
+      await app.init();
+      expect(logger.lines).toContain('Store 1003: no HTTP server in this app, so Ecwid webhooks are not received here EcwidWebhooks');
+      expect(logger.lines.join('\n')).not.toMatch(/received at POST/);
+    } finally {
+      await app.close();
     }
   });
 });

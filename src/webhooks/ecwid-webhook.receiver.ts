@@ -1,4 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { EcwidConfigService } from '../config/ecwid-config.service';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import { ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
@@ -21,11 +22,16 @@ export class EcwidWebhookReceiver implements OnApplicationBootstrap {
     @Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig,
     private readonly pipeline: EcwidEventPipeline,
     private readonly configService: EcwidConfigService,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (this.config.webhooks.enabled) {
+    if (!this.config.webhooks.enabled) return;
+    if (this.adapterHost?.httpAdapter) {
       this.logger.log(`Store ${this.config.storeId}: Ecwid webhooks are received at POST ${this.configService.webhookRoute()}`);
+    } else {
+      // A worker built with createApplicationContext, say: it can poll and notify, but nothing listens for Ecwid.
+      this.logger.log(`Store ${this.config.storeId}: no HTTP server in this app, so Ecwid webhooks are not received here`);
     }
   }
 
