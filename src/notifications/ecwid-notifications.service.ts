@@ -71,6 +71,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
 
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
+    if (!this.config.events.notificationEnabled) return;
     clearTimeout(this.timer);
     await this.running;
     await this.state.releaseLease(this.leaseKey, this.holder).catch(() => undefined);
