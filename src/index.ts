@@ -51,7 +51,12 @@ export type {
 } from './events/ecwid-events';
 export { EcwidEventPipeline } from './events/ecwid-event.pipeline';
 export type { EcwidPipelineOutcome } from './events/ecwid-event.pipeline';
-export { EcwidListenerError, EcwidHydrationError, EcwidOrderReadError } from './events/ecwid-event.errors';
+export {
+  EcwidListenerError,
+  EcwidHydrationError,
+  EcwidOrderReadError,
+  EcwidStateUnavailableError,
+} from './events/ecwid-event.errors';
 
 export type { EcwidDedupStore, EcwidDedupClaim, EcwidClaimOptions } from './state/ecwid-dedup-store.interface';
 export { EcwidMemoryDedupStore } from './state/ecwid-memory-dedup.store';

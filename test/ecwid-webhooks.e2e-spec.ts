@@ -1,6 +1,9 @@
 import { CanActivate, Controller, ExecutionContext, Injectable, Module, Post, SetMetadata, VersioningType } from '@nestjs/common';
 import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
+import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import {
   EcwidConfigService,
   EcwidModule,
@@ -312,6 +315,48 @@ describe('the boot log of the webhook route', () => {
       await app.init();
       expect(logger.lines).toContain('Store 1003: no HTTP server in this app, so Ecwid webhooks are not received here EcwidWebhooks');
       expect(logger.lines.join('\n')).not.toMatch(/received at POST/);
+    } finally {
+      await app.close();
+    }
+  });
+});
+
+describe.each(ADAPTERS)('webhooks with the Redis state store down, on %s', (adapter) => {
+  it('answers 503 rather than wait out ioredis retries, emits nothing, logs the outage and never the password', async () => {
+    // A port that was free a moment ago: nothing answers there.
+    const probe = createServer();
+    await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
+    const { port } = probe.address() as AddressInfo;
+    await new Promise((resolve) => probe.close(resolve));
+
+    @Module({
+      imports: [
+        EcwidModule.forRoot({
+          storeId: STORE_ID,
+          clientSecret: CLIENT_SECRET,
+          state: { type: 'redis', redis: `redis://:redis-pw-s3cret@127.0.0.1:${port}` },
+        }),
+      ],
+      providers: [EventRecorder],
+    })
+    class DownModule {}
+    const logger = new CapturingLogger();
+    const app = await NestFactory.create(DownModule, adapter === 'express' ? new ExpressAdapter() : new FastifyAdapter(), { logger });
+    try {
+      await app.listen(0, '127.0.0.1');
+      const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
+      const payload = orderWebhook('order.created');
+      for (let attempt = 0; attempt < 2; attempt += 1) {
+        expect(await deliver(url, payload)).toEqual({
+          status: 503,
+          body: { statusCode: 503, error: 'Service Unavailable', message: 'Could not reach the state store; retry later' },
+        });
+      }
+      expect(app.get(EventRecorder).events).toHaveLength(0);
+      const log = logger.lines.join('\n');
+      expect(log).toMatch(/Redis is unreachable/);
+      expect(log).toMatch(/ecwid\.order\.created: The state store failed before emitting event/);
+      expect(log).not.toMatch(/s3cret/);
     } finally {
       await app.close();
     }

@@ -28,3 +28,22 @@ export class EcwidHydrationError extends EcwidOrderReadError {
     super(`Could not read order ${orderId} for event ${eventId}: ${cause instanceof Error ? cause.message : String(cause)}`);
   }
 }
+
+/**
+ * The state store that records handled event ids (Redis, say) failed: the event was not recorded as handled, so
+ * the sender should retry. `emitted` tells whether listeners had already run (a retry then emits it again).
+ */
+export class EcwidStateUnavailableError extends Error {
+  override readonly name = 'EcwidStateUnavailableError';
+
+  constructor(
+    readonly eventId: string,
+    readonly emitted: boolean,
+    override readonly cause: unknown,
+  ) {
+    super(
+      `The state store failed ${emitted ? 'to record' : 'before emitting'} event ${eventId}: ` +
+        (cause instanceof Error ? cause.message : String(cause)),
+    );
+  }
+}

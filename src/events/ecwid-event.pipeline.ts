@@ -5,7 +5,7 @@ import { EcwidNotificationOutbox } from '../notifications/ecwid-notification.out
 import { EcwidOrdersService } from '../orders/ecwid-orders.service';
 import type { EcwidClaimOptions, EcwidDedupStore } from '../state/ecwid-dedup-store.interface';
 import { EcwidEventDispatcher } from './ecwid-event.dispatcher';
-import { EcwidHydrationError, EcwidListenerError } from './ecwid-event.errors';
+import { EcwidHydrationError, EcwidListenerError, EcwidStateUnavailableError } from './ecwid-event.errors';
 import { deriveEcwidEvents } from './ecwid-event.factory';
 import { EcwidEvent, EcwidOrderEvent } from './ecwid-events';
 
@@ -35,7 +35,8 @@ export class EcwidEventPipeline {
     const key = `${event.storeId}:${event.eventId}`;
     const ttl = this.config.webhooks.dedupTtlSeconds;
     const claiming = this.dedup.claim(key, options);
-    if ((typeof claiming === 'string' ? claiming : await claiming) !== 'claimed') return 'duplicate';
+    const claim = typeof claiming === 'string' ? claiming : await claiming.catch((error) => this.stateFailed(event, false, error));
+    if (claim !== 'claimed') return 'duplicate';
     try {
       if (this.config.hydrate) await this.hydrate(event);
       await this.dispatcher.dispatch(event, deriveEcwidEvents(event, this.listened));
@@ -47,8 +48,15 @@ export class EcwidEventPipeline {
       throw error;
     }
     const completing = this.dedup.complete(key, ttl);
-    if (completing) await completing;
+    if (completing) await completing.catch((error) => this.stateFailed(event, true, error));
     return 'emitted';
+  }
+
+  /** A state store that cannot be reached fails the delivery (the sender retries) rather than risk a lost event. */
+  private stateFailed(event: EcwidEvent, emitted: boolean, cause: unknown): never {
+    const error = new EcwidStateUnavailableError(event.eventId, emitted, cause);
+    this.logger.warn(`${event.name}: ${error.message}`);
+    throw error;
   }
 
   private async hydrate(event: EcwidEvent): Promise<void> {

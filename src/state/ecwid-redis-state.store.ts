@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import type { Redis, RedisOptions } from 'ioredis';
 import type { EcwidClaimOptions, EcwidDedupClaim } from './ecwid-dedup-store.interface';
 import { loadEcwidPeer } from './ecwid-missing-peer.error';
@@ -45,6 +46,8 @@ interface EcwidScriptedRedis extends Redis {
 }
 
 const INSTALL = 'Install it with `npm install ioredis@^5`.';
+/** Retries of a command while the connection is down, for clients this store creates; overridable in their options. */
+const FAIL_FAST_RETRIES = 2;
 
 /** State in Redis, shared by every replica of the app: claims and leases are atomic across processes. */
 export class EcwidRedisStateStore implements EcwidStateStore {
@@ -55,6 +58,7 @@ export class EcwidRedisStateStore implements EcwidStateStore {
   constructor(options: EcwidRedisStateStoreOptions) {
     this.owned = !isRedisClient(options.redis);
     const client = isRedisClient(options.redis) ? options.redis : connect(options.redis);
+    if (this.owned) reportOutages(client);
     for (const [name, lua] of Object.entries(SCRIPTS)) client.defineCommand(name, { lua, numberOfKeys: 1 });
     this.redis = client as EcwidScriptedRedis;
     this.prefix = options.keyPrefix ?? 'ecwid:';
@@ -146,7 +150,10 @@ export class EcwidRedisStateStore implements EcwidStateStore {
   }
 
   async close(): Promise<void> {
-    if (this.owned) await this.redis.quit();
+    if (!this.owned) return;
+    // QUIT lets pending replies arrive; with no connection it would only wait out the reconnect attempts.
+    if (this.redis.status === 'ready') await this.redis.quit();
+    else this.redis.disconnect();
   }
 
   private dedupKey(eventId: string): string {
@@ -162,7 +169,30 @@ function isRedisClient(value: Redis | RedisOptions | string): value is Redis {
   return typeof value === 'object' && typeof (value as Redis).defineCommand === 'function';
 }
 
+/**
+ * Logs a client's outage once, and its recovery, through Nest's logger. Without an error listener ioredis writes
+ * every failed reconnect to stderr. A client the host passed in is the host's to watch.
+ */
+function reportOutages(client: Redis): void {
+  const logger = new Logger('EcwidState');
+  let down = false;
+  client.on('error', (error: Error) => {
+    if (down) return;
+    down = true;
+    logger.warn(`Redis is unreachable (${error.message}); deliveries are answered 503 until it is back`);
+  });
+  client.on('ready', () => {
+    if (!down) return;
+    down = false;
+    logger.log('Redis is reachable again');
+  });
+}
+
 function connect(target: RedisOptions | string): Redis {
   const RedisClient = loadEcwidPeer('ioredis', INSTALL, () => (require('ioredis') as { Redis: typeof Redis }).Redis);
-  return typeof target === 'string' ? new RedisClient(target) : new RedisClient(target);
+  // ioredis retries a command 20 times by default, 10.5 s of backoff while Redis is down: a webhook would hang past
+  // any sender's patience. Two retries ride out a blip and fail within a fraction of a second, and the sender retries.
+  return typeof target === 'string'
+    ? new RedisClient(target, { maxRetriesPerRequest: FAIL_FAST_RETRIES })
+    : new RedisClient({ maxRetriesPerRequest: FAIL_FAST_RETRIES, ...target });
 }

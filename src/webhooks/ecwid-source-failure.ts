@@ -1,5 +1,5 @@
 import { InternalServerErrorException, ServiceUnavailableException } from '@nestjs/common';
-import { EcwidListenerError, EcwidOrderReadError } from '../events/ecwid-event.errors';
+import { EcwidListenerError, EcwidOrderReadError, EcwidStateUnavailableError } from '../events/ecwid-event.errors';
 
 /**
  * What an Ecwid-facing route answers when the pipeline failed: both make Ecwid deliver again, since Ecwid counts
@@ -8,6 +8,9 @@ import { EcwidListenerError, EcwidOrderReadError } from '../events/ecwid-event.e
 export function answerSourceFailure(error: unknown): never {
   if (error instanceof EcwidOrderReadError) {
     throw new ServiceUnavailableException('Could not read the order from Ecwid; retry later');
+  }
+  if (error instanceof EcwidStateUnavailableError) {
+    throw new ServiceUnavailableException('Could not reach the state store; retry later');
   }
   if (error instanceof EcwidListenerError) {
     throw new InternalServerErrorException('A listener failed; the event was not recorded and will be accepted again');
