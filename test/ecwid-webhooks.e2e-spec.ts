@@ -1,4 +1,4 @@
-import { CanActivate, Controller, ExecutionContext, Injectable, Module, Post, SetMetadata, VersioningType } from '@nestjs/common';
+import { CanActivate, Controller, ExecutionContext, Injectable, Module, Post, RequestMethod, SetMetadata, VersioningType } from '@nestjs/common';
 import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
@@ -220,6 +220,26 @@ describe.each(ADAPTERS)('webhook routing on %s', (adapter) => {
       // The ION route is there too: an empty notification is refused by the route, not missed by the router.
       const ion = await fetch(`${t.url}/ecwid/ion`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
       expect(ion.status).toBe(400);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it.each([
+    ['the path', ['hooks/ecwid'], '/hooks/ecwid'],
+    ['the path for POST', [{ path: 'hooks/ecwid', method: RequestMethod.POST }], '/hooks/ecwid'],
+    ['a pattern', ['hooks/*rest'], '/hooks/ecwid'],
+    ['the path for GET only', [{ path: 'hooks/ecwid', method: RequestMethod.GET }], '/api/hooks/ecwid'],
+  ])('reports where it is served when the global prefix excludes %s', async (_, exclude, route) => {
+    const t = await startApp(
+      adapter,
+      { imports: [EcwidModule.forRoot({ storeId: STORE_ID, clientSecret: CLIENT_SECRET, webhooks: { path: 'hooks/ecwid' } })], providers: [EventRecorder] },
+      (app) => app.setGlobalPrefix('api', { exclude }),
+    );
+    try {
+      expect(t.app.get(EcwidConfigService).webhookRoute()).toBe(route);
+      expect((await deliver(t.url, orderWebhook('order.created'), { path: route.slice(1) })).status).toBe(200);
+      expect(t.app.get(EventRecorder).names).toEqual(['ecwid.order.created']);
     } finally {
       await t.close();
     }

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Optional } from '@nestjs/common';
+import { Inject, Injectable, Optional, RequestMethod } from '@nestjs/common';
 import { ApplicationConfig } from '@nestjs/core';
 import { inspect } from 'node:util';
 import { ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
@@ -33,10 +33,24 @@ export class EcwidConfigService {
     return this.config.webhooks.path;
   }
 
-  /** The path to give Ecwid (after your public origin): the app's global prefix included, e.g. `/api/ecwid/webhooks`. */
+  /**
+   * The path to give Ecwid (after your public origin): the app's global prefix included, e.g. `/api/ecwid/webhooks`,
+   * unless `setGlobalPrefix(prefix, { exclude })` excludes the route from it.
+   */
   webhookRoute(): string {
+    const path = `/${this.config.webhooks.path}`;
     const prefix = (this.appConfig?.getGlobalPrefix() ?? '').replace(/^\/+|\/+$/g, '');
-    return `/${[prefix, this.config.webhooks.path].filter(Boolean).join('/')}`;
+    if (!prefix || this.excludedFromPrefix(path)) return path;
+    return `/${prefix}${path}`;
+  }
+
+  /** Nest keeps each excluded route with the pattern compiled from its path. */
+  private excludedFromPrefix(path: string): boolean {
+    const excluded = this.appConfig?.getGlobalPrefixOptions().exclude ?? [];
+    return excluded.some(
+      ({ requestMethod, pathRegex }) =>
+        (requestMethod === RequestMethod.ALL || requestMethod === RequestMethod.POST) && pathRegex.test(path),
+    );
   }
 
   get hydrate(): boolean {
