@@ -16,6 +16,8 @@ export const DEFAULT_WEBHOOK_MAX_BODY_BYTES = 64 * 1024;
 export const DEFAULT_DEDUP_TTL_SECONDS = 48 * 60 * 60;
 export const DEFAULT_DEDUP_MAX_ENTRIES = 100_000;
 export const DEFAULT_TIMEOUT_MS = 15_000;
+/** Ecwid waits 10 s for a webhook's answer; a hydrating read that takes longer is given up and answered 503 first. */
+export const DEFAULT_HYDRATE_TIMEOUT_MS = 8_000;
 export const DEFAULT_MAX_RETRIES = 4;
 export const DEFAULT_RETRY_BASE_DELAY_MS = 500;
 export const DEFAULT_RETRY_MAX_DELAY_MS = 30_000;

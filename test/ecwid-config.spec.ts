@@ -36,6 +36,7 @@ describe('configuration', () => {
       storeId: 1003,
       apiBaseUrl: 'https://app.ecwid.com/api/v3',
       hydrate: false,
+      hydrateTimeoutMs: 8000,
       http: { timeoutMs: 15000, maxRetries: 4, requestsPerMinute: 600 },
       webhooks: { enabled: true, path: 'ecwid/webhooks', maxBodyBytes: 65536, dedupTtlSeconds: 172800 },
       events: { notificationEnabled: false },
@@ -87,6 +88,7 @@ describe('configuration', () => {
       apiBaseUrl: 'not a url',
       webhooks: { path: 'ecwid/*', maxBodyBytes: 10, dedupTtlSeconds: 60 },
       http: { timeoutMs: 0 },
+      hydrateTimeoutMs: 0,
       element: { key: 'shopify' },
     });
     expect(problems.map((p) => p.key).sort()).toEqual(
@@ -99,6 +101,7 @@ describe('configuration', () => {
         'webhooks.maxBodyBytes',
         'webhooks.dedupTtlSeconds',
         'http.timeoutMs',
+        'hydrateTimeoutMs',
         'element.key',
         'ecwid.api.token | oauth.api.secret | ecwid.order.key',
       ].sort(),
@@ -173,9 +176,9 @@ describe('configuration', () => {
   describe('from environment variables', () => {
     it('builds options and names the variables in errors', () => {
       const config = resolveEcwidConfig(
-        ecwidOptionsFromEnv({ ECWID_STORE_ID: '77', ECWID_TOKEN: 'secret_token_value_123', ECWID_HYDRATE: 'true', ECWID_REQUESTS_PER_MINUTE: '300' }),
+        ecwidOptionsFromEnv({ ECWID_STORE_ID: '77', ECWID_TOKEN: 'secret_token_value_123', ECWID_HYDRATE: 'true', ECWID_HYDRATE_TIMEOUT_MS: '5000', ECWID_REQUESTS_PER_MINUTE: '300' }),
       );
-      expect(config).toMatchObject({ storeId: 77, hydrate: true, http: { requestsPerMinute: 300 } });
+      expect(config).toMatchObject({ storeId: 77, hydrate: true, hydrateTimeoutMs: 5000, http: { requestsPerMinute: 300 } });
       const problems = problemsOf(ecwidOptionsFromEnv({ ECWID_STORE_ID: 'seventy', ECWID_TIMEOUT_MS: '-5' }));
       expect(problems.map((p) => p.key)).toEqual(['ECWID_STORE_ID', 'ECWID_TIMEOUT_MS', 'ECWID_TOKEN | ECWID_CLIENT_SECRET | ecwid.order.key']);
     });

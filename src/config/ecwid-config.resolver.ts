@@ -2,6 +2,7 @@ import { validateSync } from 'class-validator';
 import {
   DEFAULT_API_BASE_URL,
   DEFAULT_DEDUP_MAX_ENTRIES,
+  DEFAULT_HYDRATE_TIMEOUT_MS,
   DEFAULT_DEDUP_TTL_SECONDS,
   DEFAULT_MAX_RETRIES,
   DEFAULT_REQUESTS_PER_MINUTE,
@@ -51,6 +52,7 @@ const FIELDS: FieldSpec[] = [
   { field: 'clientSecret', path: ['clientSecret'], instanceKey: 'oauth.api.secret', coerce: 'string' },
   { field: 'apiBaseUrl', path: ['apiBaseUrl'], instanceKey: 'ecwid.api.base.url', coerce: 'string' },
   { field: 'hydrate', path: ['hydrate'], coerce: 'bool' },
+  { field: 'hydrateTimeoutMs', path: ['hydrateTimeoutMs'], coerce: 'int' },
   { field: 'timeoutMs', path: ['http', 'timeoutMs'], coerce: 'int' },
   { field: 'maxRetries', path: ['http', 'maxRetries'], coerce: 'int' },
   { field: 'retryBaseDelayMs', path: ['http', 'retryBaseDelayMs'], coerce: 'int' },
@@ -231,6 +233,7 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
     clientSecret: secret(schema.clientSecret),
     apiBaseUrl: (schema.apiBaseUrl ?? DEFAULT_API_BASE_URL).replace(/\/+$/, ''),
     hydrate: schema.hydrate ?? false,
+    hydrateTimeoutMs: schema.hydrateTimeoutMs ?? DEFAULT_HYDRATE_TIMEOUT_MS,
     http: {
       timeoutMs: schema.timeoutMs ?? DEFAULT_TIMEOUT_MS,
       maxRetries: schema.maxRetries ?? DEFAULT_MAX_RETRIES,

@@ -37,6 +37,9 @@ export class EcwidConfigSchema {
   hydrate?: boolean;
 
   @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(1, { message: 'must be at least 1' })
+  hydrateTimeoutMs?: number;
+
+  @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(1, { message: 'must be at least 1' })
   timeoutMs?: number;
 
   @IsOptional() @IsInt({ message: 'must be a whole number' }) @Min(0, { message: 'must be 0 or more' }) @Max(20, { message: 'must be 20 or less' })

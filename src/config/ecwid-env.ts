@@ -14,6 +14,7 @@ export const ECWID_ENV_VARIABLES = {
   clientSecret: 'ECWID_CLIENT_SECRET',
   apiBaseUrl: 'ECWID_API_BASE_URL',
   hydrate: 'ECWID_HYDRATE',
+  hydrateTimeoutMs: 'ECWID_HYDRATE_TIMEOUT_MS',
   timeoutMs: 'ECWID_TIMEOUT_MS',
   maxRetries: 'ECWID_MAX_RETRIES',
   requestsPerMinute: 'ECWID_REQUESTS_PER_MINUTE',
@@ -95,6 +96,7 @@ export function ecwidOptionsFromEnv(source: EcwidEnvSource = process.env): Ecwid
     clientSecret: read(ECWID_ENV_VARIABLES.clientSecret),
     apiBaseUrl: read(ECWID_ENV_VARIABLES.apiBaseUrl),
     hydrate: read(ECWID_ENV_VARIABLES.hydrate) as unknown as boolean | undefined,
+    hydrateTimeoutMs: read(ECWID_ENV_VARIABLES.hydrateTimeoutMs) as unknown as number | undefined,
     http: {
       timeoutMs: read(ECWID_ENV_VARIABLES.timeoutMs) as unknown as number | undefined,
       maxRetries: read(ECWID_ENV_VARIABLES.maxRetries) as unknown as number | undefined,

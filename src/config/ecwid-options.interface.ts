@@ -99,6 +99,11 @@ export interface EcwidModuleOptions extends EcwidInstanceJson {
   apiBaseUrl?: string;
   /** Fetch the current order through the API before emitting order events. Default false. */
   hydrate?: boolean;
+  /**
+   * The longest a delivery waits for `hydrate`'s read of the order before it is answered 503 (Ecwid retries).
+   * Default 8000: Ecwid counts a webhook as failed when its answer takes over 10 s.
+   */
+  hydrateTimeoutMs?: number;
   http?: EcwidHttpOptions;
   webhooks?: EcwidWebhookOptions;
   polling?: EcwidPollingOptions;

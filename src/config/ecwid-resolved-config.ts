@@ -13,6 +13,7 @@ export interface EcwidResolvedConfig {
   clientSecret?: EcwidSecret;
   apiBaseUrl: string;
   hydrate: boolean;
+  hydrateTimeoutMs: number;
   http: {
     timeoutMs: number;
     maxRetries: number;
