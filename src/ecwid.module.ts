@@ -61,10 +61,6 @@ function resolveForRoute(options: EcwidModuleOptions, route: EcwidWebhookRoute):
 }
 
 /**
- * The Ecwid element as a Nest module: configuration, the orders API client, and the webhook controller
- * whose deliveries become `ecwid.*` events.
- */
-/**
  * The emitter events go through when the host set none up (EcwidEventDispatcher prefers the host's). Not global:
  * a second global EventEmitter2 would compete with the host's for injection into the host's own modules, which
  * could then get this one, without the host's options (wildcards, say). One object for every module instance,
@@ -72,6 +68,10 @@ function resolveForRoute(options: EcwidModuleOptions, route: EcwidWebhookRoute):
  */
 const FALLBACK_EVENT_EMITTER_MODULE = EventEmitterModule.forRoot({ global: false });
 
+/**
+ * The Ecwid element as a Nest module: configuration, the orders API client, and the webhook controller
+ * whose deliveries become `ecwid.*` events.
+ */
 @Module({})
 export class EcwidModule extends EcwidConfigurableModule {
   static forRoot(options: EcwidModuleOptions & Pick<EcwidModuleExtras, 'isGlobal'>): DynamicModule {
