@@ -1,6 +1,6 @@
-import { Injectable, Module } from '@nestjs/common';
+import { Injectable, Module, Scope } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
-import { EcwidEvent, EcwidModule } from 'nestjs-ecwid';
+import { EcwidEvent, EcwidModule, OnEcwidEvent } from 'nestjs-ecwid';
 import { startApp } from './support/apps';
 import { EventRecorder } from './support/recorder';
 import { CLIENT_SECRET, deliver, orderWebhook, STORE_ID } from './support/webhooks';
@@ -31,6 +31,22 @@ class HostWildcardListener {
   @OnEvent('host.*')
   onHostEvent(payload: string): void {
     this.seen.push(payload);
+  }
+}
+
+/** A request-scoped handler (one holding a per-event transaction, say): Nest builds one per event. */
+@Injectable({ scope: Scope.REQUEST })
+class ScopedListener {
+  static readonly handled: { eventId: string; instance: ScopedListener }[] = [];
+  static failures = 0;
+
+  @OnEcwidEvent('order.created')
+  onCreated(event: EcwidEvent): void {
+    if (ScopedListener.failures > 0) {
+      ScopedListener.failures -= 1;
+      throw new Error('scoped handler failed');
+    }
+    ScopedListener.handled.push({ eventId: event.eventId, instance: this });
   }
 }
 
@@ -121,6 +137,23 @@ describe('event emitter setup of the host', () => {
       // Not taken for a duplicate: emitted again, and answered 200 now that the listener is gone.
       expect(await deliver(t.url, payload)).toEqual({ status: 200, body: { outcome: 'emitted' } });
       expect(t.app.get(EventRecorder).names).toEqual(['ecwid.order.created', 'ecwid.order.created']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('delivers to request-scoped listeners, one instance per event, and answers 500 when one fails', async () => {
+    const t = await startApp('express', { imports: [ecwid()], providers: [ScopedListener] });
+    try {
+      const first = orderWebhook('order.created');
+      ScopedListener.failures = 1;
+      expect((await deliver(t.url, first)).status).toBe(500);
+      expect(await deliver(t.url, first)).toEqual({ status: 200, body: { outcome: 'emitted' } });
+      const second = orderWebhook('order.created');
+      expect((await deliver(t.url, second)).status).toBe(200);
+      const handled = ScopedListener.handled;
+      expect(handled.map((h) => h.eventId)).toEqual([first.eventId, second.eventId]);
+      expect(handled[0].instance).not.toBe(handled[1].instance);
     } finally {
       await t.close();
     }
