@@ -245,6 +245,16 @@ describe.each(ADAPTERS)('webhook routing on %s', (adapter) => {
     }
   });
 
+  it('refuses to start when two module instances would share one webhook path', async () => {
+    @Module({ imports: [EcwidModule.forRoot({ storeId: 1, clientSecret: 'shared-secret' })] })
+    class StoreOne {}
+    @Module({ imports: [EcwidModule.forRoot({ storeId: 2, clientSecret: 'shared-secret' })] })
+    class StoreTwo {}
+    // Express would let store 1's route answer store 2's deliveries as another store's; Fastify refuses the route.
+    const expected = adapter === 'express' ? /stores 1, 2 all receive webhooks at POST \/ecwid\/webhooks/ : /already declared/;
+    await expect(startApp(adapter, { imports: [StoreOne, StoreTwo] })).rejects.toThrow(expected);
+  });
+
   it('lets two module instances serve two stores on two paths', async () => {
     @Module({ imports: [EcwidModule.forRoot({ storeId: 1, clientSecret: 'secret-one', webhooks: { path: 'one' } })] })
     class StoreOne {}
