@@ -26,6 +26,7 @@ import { EcwidWebhookRoute, normalizeWebhookPath, toWebhookRoute } from './webho
 import { createEcwidWebhookController } from './webhooks/ecwid-webhook.controller';
 import { EcwidWebhookAdmission } from './webhooks/ecwid-webhook.admission';
 import { EcwidWebhookReceiver } from './webhooks/ecwid-webhook.receiver';
+import { ECWID_ROUTE_CLAIMS, EcwidRouteCheck, EcwidRouteClaim } from './webhooks/ecwid-route-check';
 
 const ECWID_WEBHOOK_ROUTE = Symbol('ECWID_WEBHOOK_ROUTE');
 const DEFAULT_ION_PATH = 'ecwid/ion';
@@ -97,6 +98,14 @@ export class EcwidModule extends EcwidConfigurableModule {
   ): DynamicModule {
     const providers: Provider[] = [
       { provide: ECWID_WEBHOOK_ROUTE, useValue: route },
+      {
+        provide: ECWID_ROUTE_CLAIMS,
+        useValue: [
+          ...(route.enabled ? [{ option: 'webhooks.path', path: route.path }] : []),
+          ...(ion.enabled ? [{ option: 'ion.path', path: ion.path }] : []),
+        ] as EcwidRouteClaim[],
+      },
+      EcwidRouteCheck,
       {
         provide: ECWID_RESOLVED_CONFIG,
         useFactory: resolveForRoute,

@@ -251,7 +251,18 @@ describe.each(ADAPTERS)('webhook routing on %s', (adapter) => {
     @Module({ imports: [EcwidModule.forRoot({ storeId: 2, clientSecret: 'shared-secret' })] })
     class StoreTwo {}
     // Express would let store 1's route answer store 2's deliveries as another store's; Fastify refuses the route.
-    const expected = adapter === 'express' ? /stores 1, 2 all receive webhooks at POST \/ecwid\/webhooks/ : /already declared/;
+    const expected = adapter === 'express' ? /webhooks\.path: stores 1, 2 all receive POSTs at "ecwid\/webhooks"/ : /already declared/;
+    await expect(startApp(adapter, { imports: [StoreOne, StoreTwo] })).rejects.toThrow(expected);
+  });
+
+  it('refuses to start when two module instances would share one ION path', async () => {
+    const store = (storeId: number, path: string) =>
+      EcwidModule.forRoot({ storeId, token: TOKEN, clientSecret: CLIENT_SECRET, webhooks: { path }, ion: { enabled: true } });
+    @Module({ imports: [store(1, 'hooks/one')] })
+    class StoreOne {}
+    @Module({ imports: [store(2, 'hooks/two')] })
+    class StoreTwo {}
+    const expected = adapter === 'express' ? /ion\.path: stores 1, 2 all receive POSTs at "ecwid\/ion"/ : /already declared/;
     await expect(startApp(adapter, { imports: [StoreOne, StoreTwo] })).rejects.toThrow(expected);
   });
 

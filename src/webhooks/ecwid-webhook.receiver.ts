@@ -1,6 +1,5 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleInit, Optional } from '@nestjs/common';
-import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
-import { EcwidConfigError } from '../config/ecwid-config.error';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { EcwidConfigService } from '../config/ecwid-config.service';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import { ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
@@ -15,7 +14,7 @@ const MAX_FOREIGN_STORES_LOGGED = 1000;
 
 /** The webhook source: translates a verified delivery into an event and hands it to the pipeline. */
 @Injectable()
-export class EcwidWebhookReceiver implements OnModuleInit, OnApplicationBootstrap {
+export class EcwidWebhookReceiver implements OnApplicationBootstrap {
   private readonly logger = new Logger('EcwidWebhooks');
   private readonly foreignStores = new Set<number>();
 
@@ -23,27 +22,8 @@ export class EcwidWebhookReceiver implements OnModuleInit, OnApplicationBootstra
     @Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig,
     private readonly pipeline: EcwidEventPipeline,
     private readonly configService: EcwidConfigService,
-    private readonly moduleRef: ModuleRef,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
-
-  /**
-   * Two module instances on one path would both register the route: Fastify refuses the second, Express lets the
-   * first answer every delivery, so the other store's events were refused (401) or, under a shared client secret,
-   * ignored as another store's. Either way they were lost quietly; the app refuses to start instead.
-   */
-  onModuleInit(): void {
-    if (!this.config.webhooks.enabled) return;
-    const route = this.configService.webhookRoute();
-    const sharing = [...new Set(this.moduleRef.get(EcwidConfigService, { strict: false, each: true }))].filter(
-      (other) => other.webhooksEnabled && other.webhookRoute() === route,
-    );
-    if (sharing.length < 2) return;
-    const stores = sharing.map((other) => other.storeId).join(', ');
-    throw new EcwidConfigError([
-      { key: 'webhooks.path', message: `stores ${stores} all receive webhooks at POST ${route}; give each module its own path` },
-    ]);
-  }
 
   onApplicationBootstrap(): void {
     if (!this.config.webhooks.enabled) return;
