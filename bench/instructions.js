@@ -6,7 +6,7 @@
 // The app of run.js (server.js) runs under callgrind. After a warm-up, each route gets batches of one-at-a-time
 // requests, each batch between a reset and a dump of the counters (ABBA order). Only the main thread is counted:
 // the JIT compiler's and the collector's helper threads run when they like. Its count is split by function name into
-// garbage collection and the rest, the part that repeats within about 1%.
+// garbage collection and the rest, the part that repeats: within about 1% on Fastify, 1-2% on Express.
 //
 // Knobs (env): BENCH_ADAPTERS=fastify,express BENCH_BATCH=2000 BENCH_WARMUP=3000 (requests per route).
 const { execFileSync, spawn, spawnSync } = require('node:child_process');
@@ -57,7 +57,11 @@ function startServer(adapter, outDir) {
   );
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const ready = new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`the server did not start under valgrind in ${START_TIMEOUT_MS} ms`)), START_TIMEOUT_MS);
+    const timer = setTimeout(() => {
+      // It cannot be asked to stop before it is ready.
+      child.kill();
+      reject(new Error(`the server did not start under valgrind in ${START_TIMEOUT_MS} ms`));
+    }, START_TIMEOUT_MS);
     child.on('message', (message) => {
       if (message.type !== 'ready') return;
       clearTimeout(timer);
