@@ -61,6 +61,9 @@ describe('the bridge app (npm start)', () => {
       ]) {
         expect(output).toMatch(new RegExp(`${name.replace(/\./g, '\\.')} store=\\d+ .*source=webhook`));
       }
+      // The statuses a line shows are the notification's, so a line never seems to contradict the derived events.
+      expect(output).toMatch(/ecwid\.order\.created store=\d+ order=\w+ payment=AWAITING_PAYMENT fulfillment=/);
+      expect(output).toMatch(/ecwid\.order\.paid store=\d+ order=\w+ payment=AWAITING_PAYMENT->PAID /);
       expect(output).toMatch(/Demo done: 5 webhooks delivered; \d+ callback notifications?, all signatures verified/);
       expect(output).toMatch(/\[CallbackReceiver\] notification [0-9a-f-]+: \[CREATED \w+.*\] signature verified/);
     } finally {
