@@ -58,3 +58,18 @@ describe("the bridge's event log line", () => {
     expect(describeEcwidEvent(product)).toBe('ecwid.product.updated store=1003 entity=77 eventId=e-1 source=webhook');
   });
 });
+
+describe("the bridge's event log line, given what the signature does not cover", () => {
+  it('quotes a status or order id that is not a plain word, so it cannot forge a log line', () => {
+    const forged = createEcwidEvent(
+      facts('order.updated', { orderId: 'K8X\nfake', oldPaymentStatus: 'PAID', newPaymentStatus: 'PAID\n[Nest] LOG forged' }),
+      'webhook',
+      'notification',
+    );
+    const line = describeEcwidEvent(forged);
+    expect(line).not.toContain('\n');
+    expect(line).toBe(
+      'ecwid.order.updated store=1003 order="K8X\\nfake" payment=PAID->"PAID\\n[Nest] LOG forged" eventId=e-1 source=webhook',
+    );
+  });
+});

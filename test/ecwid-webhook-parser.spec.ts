@@ -1,6 +1,8 @@
 import { randomInt } from 'node:crypto';
 import { inspect } from 'node:util';
 import { computeEcwidWebhookSignature, EcwidWebhookSigner, verifyEcwidWebhookSignature } from 'nestjs-ecwid';
+import { EcwidHydrationError } from '../src/events/ecwid-event.errors';
+import { loggable } from '../src/events/ecwid-loggable';
 import { EcwidWebhookPayloadError, parseEcwidWebhookPayload } from '../src/webhooks/ecwid-webhook.parser';
 
 describe('webhook signature', () => {
@@ -130,5 +132,26 @@ describe('webhook payload parsing', () => {
     for (const body of [null, 'text', [valid], 42]) {
       expect(() => parseEcwidWebhookPayload(body)).toThrow('the body must be a JSON object');
     }
+  });
+});
+
+describe('values the signature does not cover, in log lines and error messages', () => {
+  it('shows ids and statuses as Ecwid writes them unchanged', () => {
+    for (const value of ['K8XTQ', 'AWAITING_PAYMENT', 'order.updated', '1003:80aece08-40e8-4145-8764-6c2f0d38678']) {
+      expect(loggable(value)).toBe(value);
+    }
+  });
+
+  it('quotes and escapes anything else, so it cannot start a line of its own', () => {
+    expect(loggable('K8X\n[Nest] LOG forged')).toBe('"K8X\\n[Nest] LOG forged"');
+    expect(loggable('')).toBe('""');
+    expect(loggable('x'.repeat(129))).toBe(`"${'x'.repeat(129)}"`);
+    expect(loggable(undefined)).toBe('"undefined"');
+  });
+
+  it("keeps a crafted data.orderId on one line in a failed hydration's message", () => {
+    const error = new EcwidHydrationError('K8X\nfake', 'e-1', new Error('timeout'));
+    expect(error.message).toBe('Could not read order "K8X\\nfake" for event e-1: timeout');
+    expect(error.orderId).toBe('K8X\nfake');
   });
 });

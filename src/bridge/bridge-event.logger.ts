@@ -1,11 +1,12 @@
 import { Injectable, Logger } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
+import { loggable } from '../events/ecwid-loggable';
 import { EcwidEvent, EcwidOrder, EcwidOrderEvent } from '../index';
 
 /** `payment=PAID`, or `payment=AWAITING_PAYMENT->PAID` when the notification says what it was before. */
 function statusField(label: string, from: string | undefined, to: string | undefined): string {
   if (to === undefined) return '';
-  return from !== undefined && from !== to ? ` ${label}=${from}->${to}` : ` ${label}=${to}`;
+  return from !== undefined && from !== to ? ` ${label}=${loggable(from)}->${loggable(to)}` : ` ${label}=${loggable(to)}`;
 }
 
 /** The order as the API returned it when the event was handled, which can be later than the change itself. */
@@ -34,7 +35,7 @@ export class BridgeEventLogger {
 export function describeEcwidEvent(event: EcwidEvent): string {
   const subject =
     event instanceof EcwidOrderEvent
-      ? ` order=${event.orderId}` +
+      ? ` order=${loggable(event.orderId)}` +
         statusField('payment', event.oldPaymentStatus, event.newPaymentStatus) +
         statusField('fulfillment', event.oldFulfillmentStatus, event.newFulfillmentStatus) +
         currentField(event.order)

@@ -1,3 +1,5 @@
+import { loggable } from './ecwid-loggable';
+
 /** A listener of the event threw or rejected; the event is not recorded as handled, so the sender's retry brings it back. */
 export class EcwidListenerError extends Error {
   override readonly name = 'EcwidListenerError';
@@ -25,7 +27,7 @@ export class EcwidHydrationError extends EcwidOrderReadError {
     readonly eventId: string,
     override readonly cause: unknown,
   ) {
-    super(`Could not read order ${orderId} for event ${eventId}: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(`Could not read order ${loggable(orderId)} for event ${eventId}: ${cause instanceof Error ? cause.message : String(cause)}`);
   }
 }
 

@@ -8,6 +8,7 @@ import type { EcwidClaimOptions, EcwidDedupStore } from '../state/ecwid-dedup-st
 import { EcwidEventDispatcher } from './ecwid-event.dispatcher';
 import { EcwidHydrationError, EcwidListenerError, EcwidStateUnavailableError } from './ecwid-event.errors';
 import { deriveEcwidEvents } from './ecwid-event.factory';
+import { loggable } from './ecwid-loggable';
 import { EcwidEvent, EcwidOrderEvent } from './ecwid-events';
 
 export type EcwidPipelineOutcome = 'emitted' | 'duplicate';
@@ -86,7 +87,7 @@ export class EcwidEventPipeline {
   }
 
   private logFailure(event: EcwidEvent, error: unknown): void {
-    const order = event instanceof EcwidOrderEvent ? ` order ${event.orderId}` : '';
+    const order = event instanceof EcwidOrderEvent ? ` order ${loggable(event.orderId)}` : '';
     if (error instanceof EcwidListenerError) {
       const stack = error.cause instanceof Error ? error.cause.stack : undefined;
       this.logger.error(`${error.message};${order} left for redelivery`, stack);
