@@ -53,6 +53,7 @@ export { EcwidEventPipeline } from './events/ecwid-event.pipeline';
 export type { EcwidPipelineOutcome } from './events/ecwid-event.pipeline';
 export {
   EcwidListenerError,
+  EcwidEventInFlightError,
   EcwidHydrationError,
   EcwidOrderReadError,
   EcwidStateUnavailableError,

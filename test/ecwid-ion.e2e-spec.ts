@@ -13,7 +13,7 @@ import {
 import { EcwidSandbox } from 'nestjs-ecwid/testing';
 // The module does not export the ION route yet; this suite mounts it the way the module will.
 import { ADAPTERS, AdapterName, startApp, TestApp } from './support/apps';
-import { EventRecorder } from './support/recorder';
+import { EventRecorder, HeldListener } from './support/recorder';
 
 type Api = 'legacy' | 'v3';
 const ION_PATH = 'ecwid/ion';
@@ -54,6 +54,7 @@ async function postForm(
 describe.each(CASES)('Instant Order Notifications on %s, confirmed through the %s API', (adapter, api) => {
   let t: TestApp;
   let recorder: EventRecorder;
+  let held: HeldListener;
   let orders: EcwidOrdersService;
   let ionUrl: string;
 
@@ -73,9 +74,10 @@ describe.each(CASES)('Instant Order Notifications on %s, confirmed through the %
   beforeAll(async () => {
     t = await startApp(adapter, {
       imports: [EcwidModule.forRoot(optionsFor(api))],
-      providers: [EventRecorder],
+      providers: [EventRecorder, HeldListener],
     });
     recorder = t.app.get(EventRecorder);
+    held = t.app.get(HeldListener);
     orders = t.app.get(EcwidOrdersService);
     ionUrl = `${t.url}/${ION_PATH}`;
   });
@@ -87,6 +89,8 @@ describe.each(CASES)('Instant Order Notifications on %s, confirmed through the %
     recorder.events.length = 0;
     recorder.failures = 0;
   });
+  // A failed test must not leave a delivery hanging, or closing the app waits for it.
+  afterEach(() => held.finish());
 
   it('emits order.created with source ion for a new order the store confirms, with the order as read', async () => {
     const placed = sandbox.createOrder({ paymentStatus: 'AWAITING_PAYMENT', email: 'ada@example.com' });
@@ -190,6 +194,19 @@ describe.each(CASES)('Instant Order Notifications on %s, confirmed through the %
     expect(recorder.events).toHaveLength(0);
     expect(await postForm(t.url, fields)).toEqual({ status: 200, body: { outcome: 'emitted' } });
     expect(recorder.names).toEqual(['ecwid.order.created']);
+  });
+
+  it('answers 409 to an ION sent again while the first is still being handled, and emits on a retry after it failed', async () => {
+    const fields = ionFields(sandbox.createOrder());
+    held.armed = true;
+    const arrived = held.nextCall();
+    const first = postForm(t.url, fields);
+    await arrived;
+
+    expect((await postForm(t.url, fields)).status).toBe(409);
+    held.finish(new Error('held listener failure'));
+    expect((await first).status).toBe(500);
+    expect(await postForm(t.url, fields)).toEqual({ status: 200, body: { outcome: 'emitted' } });
   });
 
   it('answers 500 when a listener fails, and emits again when Ecwid retries', async () => {

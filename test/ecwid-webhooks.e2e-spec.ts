@@ -15,27 +15,32 @@ import {
 } from 'nestjs-ecwid';
 import { ADAPTERS, startApp, TestApp } from './support/apps';
 import { CapturingLogger } from './support/logger';
-import { EventRecorder, PlainFailingListener } from './support/recorder';
+import { EventRecorder, HeldListener, PlainFailingListener } from './support/recorder';
 import { CLIENT_SECRET, deliver, orderWebhook, signatureOf, STORE_ID, TOKEN } from './support/webhooks';
 
 describe.each(ADAPTERS)('webhook receiver on %s', (adapter) => {
   let t: TestApp;
   let recorder: EventRecorder;
   let plain: PlainFailingListener;
+  let held: HeldListener;
 
   beforeAll(async () => {
     t = await startApp(adapter, {
       imports: [EcwidModule.forRoot({ storeId: STORE_ID, clientSecret: CLIENT_SECRET })],
-      providers: [EventRecorder, PlainFailingListener],
+      providers: [EventRecorder, PlainFailingListener, HeldListener],
     });
     recorder = t.app.get(EventRecorder);
     plain = t.app.get(PlainFailingListener);
+    held = t.app.get(HeldListener);
   });
   afterAll(() => t.close());
   beforeEach(() => {
     recorder.events.length = 0;
     recorder.failures = 0;
+    held.calls = 0;
   });
+  // A failed test must not leave a delivery hanging, or closing the app waits for it.
+  afterEach(() => held.finish());
 
   it('answers exactly 200 to a valid delivery and emits a typed order event', async () => {
     const payload = orderWebhook('order.created', { newPaymentStatus: 'AWAITING_PAYMENT', newFulfillmentStatus: 'AWAITING_PROCESSING' });
@@ -162,6 +167,32 @@ describe.each(ADAPTERS)('webhook receiver on %s', (adapter) => {
     expect(await deliver(t.url, payload)).toEqual({ status: 200, body: { outcome: 'emitted' } });
     expect(recorder.names).toEqual(['ecwid.order.created']);
   });
+
+  // Ecwid counts a 200 as delivered for good. A redelivery answered 200 while the first is still being handled would
+  // lose the event if the first then failed.
+  it.each([
+    ['fails', 'emitted', new Error('held listener failure'), 500],
+    ['succeeds', 'duplicate', undefined, 200],
+  ] as const)(
+    'answers 409 to a redelivery while the first is still being handled; after the first %s, the next is %s',
+    async (_outcome, nextOutcome, failure, firstStatus) => {
+      const payload = orderWebhook('customer.updated');
+      held.armed = true;
+      const arrived = held.nextCall();
+      const first = deliver(t.url, payload);
+      await arrived;
+
+      const again = await deliver(t.url, payload);
+      expect(again.status).toBe(409);
+      expect(again.body).toMatchObject({ message: expect.stringContaining('still being handled') });
+      expect(held.calls).toBe(1);
+
+      held.finish(failure);
+      expect((await first).status).toBe(firstStatus);
+      expect(await deliver(t.url, payload)).toEqual({ status: 200, body: { outcome: nextOutcome } });
+      expect(held.calls).toBe(nextOutcome === 'emitted' ? 2 : 1);
+    },
+  );
 
   it('answers 200 when a plain @OnEvent handler throws: Nest suppresses its error', async () => {
     const before = plain.calls;

@@ -13,6 +13,21 @@ export class EcwidListenerError extends Error {
   }
 }
 
+/**
+ * The event arrived again while an earlier delivery of it was still being handled. It is not acknowledged: the sender
+ * counts an acknowledgement as delivered for good, so the event would be lost if the earlier delivery then failed.
+ */
+export class EcwidEventInFlightError extends Error {
+  override readonly name = 'EcwidEventInFlightError';
+
+  constructor(
+    readonly eventName: string,
+    readonly eventId: string,
+  ) {
+    super(`${eventName} (eventId ${eventId}) arrived again while an earlier delivery of it is still being handled`);
+  }
+}
+
 /** Reading the order back from Ecwid failed, so nothing was emitted: the sender should retry. */
 export abstract class EcwidOrderReadError extends Error {
   abstract readonly orderId: string;

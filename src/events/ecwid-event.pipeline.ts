@@ -6,7 +6,12 @@ import type { EcwidOrder } from '../orders/ecwid-order.model';
 import { EcwidOrdersService } from '../orders/ecwid-orders.service';
 import type { EcwidClaimOptions, EcwidDedupStore } from '../state/ecwid-dedup-store.interface';
 import { EcwidEventDispatcher } from './ecwid-event.dispatcher';
-import { EcwidHydrationError, EcwidListenerError, EcwidStateUnavailableError } from './ecwid-event.errors';
+import {
+  EcwidEventInFlightError,
+  EcwidHydrationError,
+  EcwidListenerError,
+  EcwidStateUnavailableError,
+} from './ecwid-event.errors';
 import { deriveEcwidEvents } from './ecwid-event.factory';
 import { loggable } from './ecwid-loggable';
 import { EcwidEvent, EcwidOrderEvent } from './ecwid-events';
@@ -38,7 +43,10 @@ export class EcwidEventPipeline {
     const ttl = this.config.webhooks.dedupTtlSeconds;
     const claiming = this.dedup.claim(key, options);
     const claim = typeof claiming === 'string' ? claiming : await claiming.catch((error) => this.stateFailed(event, false, error));
-    if (claim !== 'claimed') return 'duplicate';
+    if (claim !== 'claimed') {
+      if (claim === 'in-flight') throw this.stillInFlight(event);
+      return 'duplicate';
+    }
     try {
       if (this.config.hydrate) await this.hydrate(event);
       await this.dispatcher.dispatch(event, deriveEcwidEvents(event, this.listened));
@@ -52,6 +60,16 @@ export class EcwidEventPipeline {
     const completing = this.dedup.complete(key, ttl);
     if (completing) await completing.catch((error) => this.stateFailed(event, true, error));
     return 'emitted';
+  }
+
+  /**
+   * Failed rather than acknowledged, so the sender delivers it again later: the earlier delivery may yet fail, and
+   * an acknowledged redelivery would have been the event's last chance.
+   */
+  private stillInFlight(event: EcwidEvent): EcwidEventInFlightError {
+    const error = new EcwidEventInFlightError(event.name, event.eventId);
+    this.logger.log(`${error.message}; left for the sender to retry`);
+    return error;
   }
 
   /** A state store that cannot be reached fails the delivery (the sender retries) rather than risk a lost event. */

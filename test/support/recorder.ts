@@ -47,3 +47,37 @@ export class PlainFailingListener {
     throw new Error('plain listener failure');
   }
 }
+
+/**
+ * Once armed, holds every event it receives until the test lets it finish or fail: a delivery still being handled.
+ * Unarmed it returns at once, so it can sit in an app whose other tests never see it.
+ */
+@Injectable()
+export class HeldListener {
+  armed = false;
+  calls = 0;
+  private readonly held: { resolve: () => void; reject: (error: Error) => void }[] = [];
+  private readonly arrivals: (() => void)[] = [];
+
+  @OnEcwidEvent(['order.created', 'customer.updated'])
+  handle(): Promise<void> | undefined {
+    this.calls++;
+    for (const arrived of this.arrivals.splice(0)) arrived();
+    if (!this.armed) return undefined;
+    return new Promise((resolve, reject) => this.held.push({ resolve, reject }));
+  }
+
+  /** Resolves when the next event reaches this listener. */
+  nextCall(): Promise<void> {
+    return new Promise((resolve) => this.arrivals.push(resolve));
+  }
+
+  /** Disarms, and ends every held event: with `failure` as a rejection, or else as a success. */
+  finish(failure?: Error): void {
+    this.armed = false;
+    for (const held of this.held.splice(0)) {
+      if (failure) held.reject(failure);
+      else held.resolve();
+    }
+  }
+}
