@@ -1,6 +1,6 @@
 import { CanActivate, Controller, ExecutionContext, Injectable, Module, Post, RequestMethod, SetMetadata, VersioningType } from '@nestjs/common';
 import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
-import { ExpressAdapter } from '@nestjs/platform-express';
+import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -362,6 +362,41 @@ describe.each(ADAPTERS)('webhook routing on %s', (adapter) => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe.each(ADAPTERS)('a webhook body the host left as text or bytes, on %s', (adapter) => {
+  let t: TestApp;
+  let recorder: EventRecorder;
+
+  beforeAll(async () => {
+    t = await startApp(
+      adapter,
+      { imports: [EcwidModule.forRoot({ storeId: STORE_ID, clientSecret: CLIENT_SECRET })], providers: [EventRecorder] },
+      // A host that keeps every body as bytes (to check signatures of its own, say). Fastify parses text/plain as text.
+      (app) => adapter === 'express' && (app as NestExpressApplication).useBodyParser('raw', { type: '*/*' }),
+    );
+    recorder = t.app.get(EventRecorder);
+  });
+  afterAll(() => t.close());
+  beforeEach(() => {
+    recorder.events.length = 0;
+  });
+
+  const contentType = adapter === 'express' ? 'application/json; charset=UTF-8' : 'text/plain; charset=UTF-8';
+
+  it('reads it as JSON and emits', async () => {
+    const payload = orderWebhook('order.created');
+    const res = await deliver(t.url, payload, { headers: { 'content-type': contentType } });
+    expect(res).toEqual({ status: 200, body: { outcome: 'emitted' } });
+    expect(recorder.events.map((e) => e.eventId)).toEqual([payload.eventId]);
+  });
+
+  it('answers 400 when it is not JSON', async () => {
+    const res = await deliver(t.url, orderWebhook('order.created'), { body: '{"eventId":', headers: { 'content-type': contentType } });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ message: 'Ecwid webhook body is not JSON' });
+    expect(recorder.events).toHaveLength(0);
   });
 });
 

@@ -1,18 +1,28 @@
 import type { IncomingMessage } from 'node:http';
 import { BadRequestException, PayloadTooLargeException } from '@nestjs/common';
 
+function tooLarge(limit: number): PayloadTooLargeException {
+  return new PayloadTooLargeException(`Ecwid webhook body is over ${limit} bytes`);
+}
+
+/** A body still as text or bytes, parsed as JSON within the limit. */
+export function parseJsonBody(body: string | Buffer, limit: number): unknown {
+  if (Buffer.byteLength(body) > limit) throw tooLarge(limit);
+  try {
+    return JSON.parse(body.toString());
+  } catch {
+    throw new BadRequestException('Ecwid webhook body is not JSON');
+  }
+}
+
 /** Reads a body the adapter left unparsed (Express with `bodyParser: false`), stopping at the limit. */
 export async function readJsonBody(req: IncomingMessage, limit: number): Promise<unknown> {
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req) {
     size += (chunk as Buffer).length;
-    if (size > limit) throw new PayloadTooLargeException(`Ecwid webhook body is over ${limit} bytes`);
+    if (size > limit) throw tooLarge(limit);
     chunks.push(chunk as Buffer);
   }
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new BadRequestException('Ecwid webhook body is not JSON');
-  }
+  return parseJsonBody(Buffer.concat(chunks), limit);
 }

@@ -9,7 +9,7 @@ import {
 import type { IncomingMessage } from 'node:http';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import { ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
-import { readJsonBody } from './ecwid-webhook-body';
+import { parseJsonBody, readJsonBody } from './ecwid-webhook-body';
 import { EcwidWebhookPayloadError, parseEcwidWebhookPayload } from './ecwid-webhook.parser';
 import { ECWID_WEBHOOK_SIGNATURE_HEADER, EcwidWebhookPayload } from './ecwid-webhook.payload';
 import { EcwidWebhookSigner } from './ecwid-webhook.signature';
@@ -46,8 +46,13 @@ export class EcwidWebhookAdmission {
     if (typeof signature !== 'string' || signature === '') {
       throw new UnauthorizedException('Missing X-Ecwid-Webhook-Signature header');
     }
-    // Synchronous when the adapter parsed the body, which is the usual case: one promise less per delivery.
-    if (req.body !== undefined) return this.admit(req.body, signature, declaredLength, signer);
+    // Synchronous when the adapter parsed the body, which is the usual case: one promise less per delivery. A host's
+    // raw or text parser (or Fastify's, for text/plain) leaves it as bytes or text.
+    const { body } = req;
+    if (body !== undefined) {
+      const parsed = typeof body === 'string' || Buffer.isBuffer(body) ? parseJsonBody(body, maxBodyBytes) : body;
+      return this.admit(parsed, signature, declaredLength, signer);
+    }
     return readJsonBody(req.raw ?? (req as unknown as IncomingMessage), maxBodyBytes).then((body) =>
       this.admit(body, signature, declaredLength, signer),
     );
