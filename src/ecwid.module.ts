@@ -2,6 +2,7 @@ import { DynamicModule, Logger, Module, Provider } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { EcwidConfigError } from './config/ecwid-config.error';
 import { resolveEcwidConfig } from './config/ecwid-config.resolver';
+import { withRedactedView } from './config/ecwid-config.view';
 import { EcwidConfigService } from './config/ecwid-config.service';
 import type { EcwidIonRouteOptions, EcwidModuleOptions } from './config/ecwid-options.interface';
 import { createEcwidIonController, EcwidIonReceiver } from './ion';
@@ -58,7 +59,11 @@ function resolveForRoute(options: EcwidModuleOptions, route: EcwidWebhookRoute):
   if (config.instance.unrecognizedKeys.length > 0) {
     logger.warn(`Instance configuration keys not used by this module: ${config.instance.unrecognizedKeys.join(', ')}`);
   }
-  return { ...config, webhooks: { ...config.webhooks, path: route.path, enabled: config.webhooks.enabled && route.enabled } };
+  // A copy: withRedactedView's toJSON and inspect are not enumerable, so they are given to it again.
+  return withRedactedView({
+    ...config,
+    webhooks: { ...config.webhooks, path: route.path, enabled: config.webhooks.enabled && route.enabled },
+  });
 }
 
 /**

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ConfigModule, ConfigService } from '@nestjs/config';
+import Redis from 'ioredis';
 import {
   EcwidConfigError,
   EcwidConfigService,
@@ -165,6 +166,33 @@ describe('configuration', () => {
     expect(JSON.stringify(service)).toContain('"token":"[redacted]"');
     expect(service.config.clientSecret?.reveal()).toBe('client_secret_value_456');
     await moduleRef.close();
+  });
+
+  it.each([
+    ['a Redis URL', 'redis://:redis_pw_321@127.0.0.1:6379/0', '"redis":"redis://[redacted]@127.0.0.1:6379/0"'],
+    ['Redis options', { host: '127.0.0.1', password: 'redis_pw_321', tls: { key: 'tls_key_pem', ca: 'public-ca' } }, '"password":"[redacted]"'],
+    ['a Redis client', new Redis({ lazyConnect: true, password: 'redis_pw_321' }), '"redis":"ioredis client"'],
+  ])('shows no credential of a callback URL or of %s in JSON.stringify or util.inspect', async (_form, redis, expected) => {
+    const config = resolveEcwidConfig({
+      storeId: 1003,
+      token: 'secret_token_value_123',
+      state: { type: 'redis', redis: redis as string },
+      configuration: {
+        'event.notification.enabled': true,
+        'event.notification.callback.url': 'https://hook_user:hook_pw_654@hooks.example.com/ecwid?apiKey=hook_key_987&site=1',
+      },
+    });
+    const service = new EcwidConfigService(config);
+    const shown = [JSON.stringify(service), inspect(service, { depth: 10 }), JSON.stringify(config), inspect(config, { depth: 10 })];
+    for (const text of shown) {
+      for (const secret of ['redis_pw_321', 'tls_key_pem', 'hook_user', 'hook_pw_654', 'hook_key_987']) expect(text).not.toContain(secret);
+    }
+    expect(shown[0]).toContain('"callbackUrl":"https://[redacted]@hooks.example.com/ecwid?apiKey=[redacted]&site=[redacted]"');
+    expect(shown[0]).toContain(expected);
+    // What the module itself uses is untouched.
+    expect(config.events.callbackUrl).toContain('hook_pw_654');
+    expect(JSON.stringify(config.state)).toContain('redis_pw_321');
+    if (redis instanceof Redis) redis.disconnect();
   });
 
   it('stops the module at boot with the configuration error', async () => {

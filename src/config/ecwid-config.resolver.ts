@@ -27,6 +27,7 @@ import { EcwidConfigField, EcwidConfigSchema } from './ecwid-config.schema';
 import type { EcwidModuleOptions } from './ecwid-options.interface';
 import type { EcwidStateStore } from '../state/ecwid-state-store.interface';
 import type { EcwidEventVendorType, EcwidResolvedConfig } from './ecwid-resolved-config';
+import { withRedactedView } from './ecwid-config.view';
 import { EcwidSecret } from './ecwid-secret';
 
 /**
@@ -227,7 +228,7 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
 
   const secret = (value?: string) => (value ? new EcwidSecret(value) : undefined);
   const webhooksPath = (schema.webhooksPath ?? DEFAULT_WEBHOOK_PATH).replace(/^\/+|\/+$/g, '');
-  return {
+  return withRedactedView({
     storeId: schema.storeId as number,
     token: secret(schema.token),
     clientSecret: secret(schema.clientSecret),
@@ -293,7 +294,7 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
     },
     clock: typeof options.clock === 'function' ? options.clock : Date.now,
     dedupStore: options.dedupStore,
-  };
+  });
 }
 
 function isStateStore(value: unknown): value is EcwidStateStore {

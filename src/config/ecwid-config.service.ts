@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional, RequestMethod } from '@nestjs/common';
 import { ApplicationConfig } from '@nestjs/core';
 import { inspect } from 'node:util';
 import { ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
+import { ecwidConfigView } from './ecwid-config.view';
 import type { EcwidResolvedConfig } from './ecwid-resolved-config';
 
 /** The validated configuration of one EcwidModule instance. Serializes with every secret redacted. */
@@ -57,14 +58,9 @@ export class EcwidConfigService {
     return this.config.hydrate;
   }
 
-  /** Secrets show as `[redacted]`; store instances show by their class name. */
-  toJSON(): Omit<EcwidResolvedConfig, 'dedupStore' | 'state' | 'clock'> & { dedupStore?: string; state: unknown } {
-    const { dedupStore, state, clock: _clock, ...rest } = this.config;
-    return {
-      ...rest,
-      state: 'claim' in state ? state.constructor.name : state,
-      dedupStore: dedupStore?.constructor.name,
-    };
+  /** Secrets show as `[redacted]`, URLs and Redis settings without credentials, store instances by their class name. */
+  toJSON(): ReturnType<typeof ecwidConfigView> {
+    return ecwidConfigView(this.config);
   }
 
   [inspect.custom](): unknown {

@@ -1,6 +1,6 @@
 import { inspect } from 'node:util';
 
-const REDACTED = '[redacted]';
+export const REDACTED = '[redacted]';
 
 /** Holds a credential so that logging, `JSON.stringify` or `util.inspect` of its owner never shows it. */
 export class EcwidSecret {

@@ -1,0 +1,75 @@
+import { inspect } from 'node:util';
+import type { EcwidStateStoreOptions } from '../state/ecwid-state-store.factory';
+import type { EcwidStateStore } from '../state/ecwid-state-store.interface';
+import type { EcwidResolvedConfig } from './ecwid-resolved-config';
+import { REDACTED } from './ecwid-secret';
+
+/** Connection option names that hold a credential: ioredis's `password` and `sentinelPassword`, TLS keys. */
+const CREDENTIAL_OPTION = /pass(word|phrase)|secret|token|^key$|^pfx$/i;
+
+/**
+ * A URL as it may be shown. A callback or Redis URL can carry a password in its user info or an API key in its
+ * query, so both are replaced (every query value, since no rule tells which are keys). A string that is not a URL
+ * is not shown at all.
+ */
+export function redactUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return REDACTED;
+  }
+  const userInfo = parsed.username || parsed.password ? `${REDACTED}@` : '';
+  const query = [...parsed.searchParams.keys()].map((name) => `${encodeURIComponent(name)}=${REDACTED}`).join('&');
+  const authority = parsed.host ? `//${userInfo}${parsed.host}` : '';
+  return `${parsed.protocol}${authority}${parsed.pathname}${query ? `?${query}` : ''}${parsed.hash ? `#${REDACTED}` : ''}`;
+}
+
+const optionalUrl = (url: string | undefined): string | undefined => (url === undefined ? undefined : redactUrl(url));
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  if (value === null || typeof value !== 'object') return false;
+  const prototype = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/** Plain options copied with their credentials replaced; anything else (a client, a buffer) by its class name. */
+function redactOptions(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(redactOptions);
+  if (!isPlainObject(value)) return value !== null && typeof value === 'object' ? value.constructor?.name : value;
+  return Object.fromEntries(
+    Object.entries(value).map(([name, field]) => [name, CREDENTIAL_OPTION.test(name) ? REDACTED : redactOptions(field)]),
+  );
+}
+
+function stateView(state: EcwidStateStoreOptions | EcwidStateStore): unknown {
+  if ('claim' in state) return state.constructor.name;
+  if (state.type !== 'redis' || state.redis === undefined) return state;
+  const { redis } = state;
+  // A client's own class name is no help here: ioredis mixes EventEmitter's constructor into its prototype.
+  const shown = typeof redis === 'string' ? redactUrl(redis) : isPlainObject(redis) ? redactOptions(redis) : 'ioredis client';
+  return { ...state, redis: shown };
+}
+
+/**
+ * The configuration as it may be logged or serialized: secrets `[redacted]`, URLs without credentials, Redis
+ * settings without passwords, store instances and clients by their class name.
+ */
+export function ecwidConfigView(config: EcwidResolvedConfig) {
+  const { dedupStore, state, clock: _clock, ...rest } = config;
+  return {
+    ...rest,
+    apiBaseUrl: redactUrl(rest.apiBaseUrl),
+    instance: { ...rest.instance, oauthCallbackUrl: optionalUrl(rest.instance.oauthCallbackUrl) },
+    legacy: { ...rest.legacy, apiBaseUrl: optionalUrl(rest.legacy.apiBaseUrl) },
+    events: { ...rest.events, callbackUrl: optionalUrl(rest.events.callbackUrl) },
+    state: stateView(state),
+    dedupStore: dedupStore?.constructor.name,
+  };
+}
+
+/** Makes `JSON.stringify` and `util.inspect` of the configuration object itself show only `ecwidConfigView`. */
+export function withRedactedView<T extends EcwidResolvedConfig>(config: T): T {
+  const view = { value: () => ecwidConfigView(config) };
+  return Object.defineProperties(config, { toJSON: view, [inspect.custom]: view });
+}
