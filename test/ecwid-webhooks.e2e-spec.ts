@@ -392,6 +392,14 @@ describe.each(ADAPTERS)('a webhook body the host left as text or bytes, on %s', 
     expect(recorder.events.map((e) => e.eventId)).toEqual([payload.eventId]);
   });
 
+  it('answers 400 to a JSON string holding a delivery, rather than decode it twice', async () => {
+    const payload = orderWebhook('order.created');
+    const res = await deliver(t.url, payload, { body: JSON.stringify(JSON.stringify(payload)) });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ message: ['the body must be a JSON object'] });
+    expect(recorder.events).toHaveLength(0);
+  });
+
   it('answers 400 when it is not JSON', async () => {
     const res = await deliver(t.url, orderWebhook('order.created'), { body: '{"eventId":', headers: { 'content-type': contentType } });
     expect(res.status).toBe(400);

@@ -22,6 +22,15 @@ export interface EcwidWebhookRequest {
 }
 
 /**
+ * Whether a host's raw or text parser (or Fastify's, for text/plain) left the body as bytes or text. A string under
+ * a JSON content type is a parsed JSON string, which no delivery is.
+ */
+function isUnparsed(body: unknown, contentType: string | undefined): body is string | Buffer {
+  if (typeof body === 'string') return !/^application\/json\b/i.test(contentType ?? '');
+  return Buffer.isBuffer(body);
+}
+
+/**
  * Admits a delivery only when it is small enough (413), signed (401), well formed (400) and the signature
  * matches (401), and hands back the checked payload. Not a Nest guard: the controller calls it itself. Guard
  * machinery cost more than the checks, and a guard could pass the payload on only by writing it onto the request,
@@ -46,11 +55,10 @@ export class EcwidWebhookAdmission {
     if (typeof signature !== 'string' || signature === '') {
       throw new UnauthorizedException('Missing X-Ecwid-Webhook-Signature header');
     }
-    // Synchronous when the adapter parsed the body, which is the usual case: one promise less per delivery. A host's
-    // raw or text parser (or Fastify's, for text/plain) leaves it as bytes or text.
+    // Synchronous when the adapter parsed the body, which is the usual case: one promise less per delivery.
     const { body } = req;
     if (body !== undefined) {
-      const parsed = typeof body === 'string' || Buffer.isBuffer(body) ? parseJsonBody(body, maxBodyBytes) : body;
+      const parsed = isUnparsed(body, req.headers['content-type']) ? parseJsonBody(body, maxBodyBytes) : body;
       return this.admit(parsed, signature, declaredLength, signer);
     }
     return readJsonBody(req.raw ?? (req as unknown as IncomingMessage), maxBodyBytes).then((body) =>
