@@ -63,6 +63,25 @@ describe.each(ADAPTERS)('sandbox to app over real HTTP on %s', (adapter) => {
     expect((recorder.events[6] as EcwidOrderEvent).order).toBeUndefined();
   });
 
+  it('emits an event Ecwid delivers twice at once only once, answering the copy that arrives mid-handling 409', async () => {
+    sandbox.webhookCopies = { count: 2, concurrent: true };
+    try {
+      const order = sandbox.createOrder({ paymentStatus: 'AWAITING_PAYMENT' });
+      // Keeps whichever copy claims the event first in its hydrating read while the other arrives.
+      sandbox.injectFault({ match: { method: 'GET', path: `/orders/${order.id}` }, times: 1, delayMs: 300 });
+      await sandbox.waitForDeliveries();
+      expect(sandbox.deliveries.map((d) => d.status).sort()).toEqual([200, 409]);
+      expect(recorder.names).toEqual(['ecwid.order.created']);
+
+      // Ecwid's retry of that copy finds the event handled.
+      const refused = sandbox.deliveries.find((d) => d.status === 409)!;
+      expect(await sandbox.deliverWebhook(refused.payload)).toBe(200);
+      expect(recorder.names).toEqual(['ecwid.order.created']);
+    } finally {
+      sandbox.webhookCopies = { count: 1 };
+    }
+  });
+
   it.each([
     ['fails', { status: 500 }],
     // Within the client's own 15 s timeout, but past hydrateTimeoutMs: answered before Ecwid would give up.

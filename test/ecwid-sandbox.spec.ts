@@ -575,6 +575,56 @@ describe('EcwidSandbox', () => {
       expect(failing.deliveries[0].error).toMatch(/ECONNREFUSED/);
     });
 
+    it('delivers each event as often as webhookCopies says, one copy after the other, each retried on its own', async () => {
+      const copying = new EcwidSandbox({
+        webhookUrl: receiver.url,
+        webhookRetry: { attempts: 2, delaysMs: [5] },
+        webhookCopies: { count: 2 },
+      });
+      receiver.answers.push(500);
+      copying.createOrder();
+      await copying.waitForDeliveries();
+      expect(copying.deliveries.map(({ copy, attempt, status }) => [copy, attempt, status])).toEqual([
+        [1, 1, 500],
+        [1, 2, 200],
+        [2, 1, 200],
+      ]);
+      expect(new Set(receiver.received.map(({ body }) => body.eventId)).size).toBe(1);
+      expect(() => new EcwidSandbox({ webhookCopies: { count: 0 } })).toThrow('webhookCopies.count must be a positive integer');
+    });
+
+    it('sends the copies at the same time when asked', async () => {
+      // Answers 200 only once both copies are open; a copy still alone after 2 s gets 504.
+      const open: ((status: number) => void)[] = [];
+      const server = createServer((request, response) => {
+        request.resume();
+        open.push((status) => {
+          response.statusCode = status;
+          response.end();
+        });
+        if (open.length === 2) for (const answer of open.splice(0)) answer(200);
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      const alone = setInterval(() => {
+        for (const answer of open.splice(0)) answer(504);
+      }, 2000);
+      try {
+        const concurrent = new EcwidSandbox({
+          webhookUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}/hooks`,
+          webhookCopies: { count: 2, concurrent: true },
+        });
+        concurrent.createOrder();
+        await concurrent.waitForDeliveries();
+        expect(concurrent.deliveries.map(({ copy, status }) => [copy, status]).sort()).toEqual([
+          [1, 200],
+          [2, 200],
+        ]);
+      } finally {
+        clearInterval(alone);
+        await new Promise<void>((resolve) => server.close(() => resolve()));
+      }
+    });
+
     it('keeps later deliveries behind a retrying one', async () => {
       const retrying = new EcwidSandbox({ webhookUrl: receiver.url, webhookRetry: { attempts: 2, delaysMs: [30] } });
       receiver.answers.push(503);

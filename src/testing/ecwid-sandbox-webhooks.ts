@@ -13,6 +13,8 @@ export interface SandboxDeliveryRecord {
   url: string;
   /** 1 for the first try, 2 for the first retry, ... */
   attempt: number;
+  /** Which copy of the event this attempt delivers: 1 unless `webhookCopies` sends more. */
+  copy: number;
   /** The receiver's HTTP status; absent when the request failed before an answer. */
   status?: number;
   /** Network failure or timeout message. */
@@ -28,6 +30,20 @@ export interface SandboxWebhookRetry {
   attempts: number;
   /** Wait before attempt n+1 is `delaysMs[n-1]`; the last entry repeats. */
   delaysMs: number[];
+}
+
+/** Ecwid says duplicates happen: the same event (same `eventId`) delivered more than once. */
+export interface SandboxWebhookCopies {
+  /** Deliveries of every event; default 1. Each is retried on its own, as Ecwid treats each as a delivery. */
+  count: number;
+  /** Send the copies at the same time, as two of Ecwid's senders would, instead of one after the other. */
+  concurrent?: boolean;
+}
+
+export const ONE_WEBHOOK_COPY: SandboxWebhookCopies = Object.freeze({ count: 1 });
+
+export function checkWebhookCopies(copies: SandboxWebhookCopies): void {
+  if (!Number.isInteger(copies.count) || copies.count < 1) throw new Error('webhookCopies.count must be a positive integer');
 }
 
 /** The headers Ecwid sends with a webhook: JSON content type and the signature over `eventCreated.eventId`. */
@@ -69,10 +85,15 @@ export class WebhookDeliveryQueue {
 
   constructor(private readonly deps: QueueDeps) {}
 
-  /** Resolves with the last attempt's outcome, or undefined if cancelled before it finished. */
-  enqueue(payload: EcwidWebhookPayload, webhookUrl: string, retry: SandboxWebhookRetry): Promise<AttemptResult | undefined> {
+  /** Resolves with the first copy's last attempt, or undefined if cancelled before it finished. */
+  enqueue(
+    payload: EcwidWebhookPayload,
+    webhookUrl: string,
+    retry: SandboxWebhookRetry,
+    copies: SandboxWebhookCopies = ONE_WEBHOOK_COPY,
+  ): Promise<AttemptResult | undefined> {
     const generation = this.generation;
-    const job = this.tail.then(() => this.deliver(payload, webhookUrl, retry, generation));
+    const job = this.tail.then(() => this.deliverCopies(payload, webhookUrl, retry, copies, generation));
     this.tail = job.catch(() => undefined);
     return job;
   }
@@ -99,11 +120,29 @@ export class WebhookDeliveryQueue {
     this.inFlight.clear();
   }
 
+  private async deliverCopies(
+    payload: EcwidWebhookPayload,
+    webhookUrl: string,
+    retry: SandboxWebhookRetry,
+    copies: SandboxWebhookCopies,
+    generation: number,
+  ): Promise<AttemptResult | undefined> {
+    const numbers = Array.from({ length: copies.count }, (_, i) => i + 1);
+    if (copies.concurrent) {
+      const results = await Promise.all(numbers.map((copy) => this.deliver(payload, webhookUrl, retry, generation, copy)));
+      return results[0];
+    }
+    const results: (AttemptResult | undefined)[] = [];
+    for (const copy of numbers) results.push(await this.deliver(payload, webhookUrl, retry, generation, copy));
+    return results[0];
+  }
+
   private async deliver(
     payload: EcwidWebhookPayload,
     webhookUrl: string,
     retry: SandboxWebhookRetry,
     generation: number,
+    copy: number,
   ): Promise<AttemptResult | undefined> {
     const attempts = Math.max(1, retry.attempts);
     for (let attempt = 1; generation === this.generation; attempt++) {
@@ -113,7 +152,7 @@ export class WebhookDeliveryQueue {
         return undefined;
       }
       const delivered = result.status !== undefined && DELIVERED_STATUSES.has(result.status);
-      this.deps.records.push({ payload, url: webhookUrl, attempt, ...result, delivered, at });
+      this.deps.records.push({ payload, url: webhookUrl, attempt, copy, ...result, delivered, at });
       if (delivered || attempt >= attempts) {
         return result;
       }

@@ -29,11 +29,23 @@ import {
   type SandboxIonStatuses,
 } from './ecwid-sandbox-legacy';
 import { SandboxOrderStore, withoutServerFields, type OrderUpdate } from './ecwid-sandbox-store';
-import { WebhookDeliveryQueue, type SandboxDeliveryRecord, type SandboxWebhookRetry } from './ecwid-sandbox-webhooks';
+import {
+  checkWebhookCopies,
+  ONE_WEBHOOK_COPY,
+  WebhookDeliveryQueue,
+  type SandboxDeliveryRecord,
+  type SandboxWebhookCopies,
+  type SandboxWebhookRetry,
+} from './ecwid-sandbox-webhooks';
 
 export { EcwidSandboxError } from './ecwid-sandbox-errors';
 export { formatEcwidDate, parseEcwidTime } from './ecwid-sandbox-dates';
-export { signEcwidWebhook, type SandboxDeliveryRecord, type SandboxWebhookRetry } from './ecwid-sandbox-webhooks';
+export {
+  signEcwidWebhook,
+  type SandboxDeliveryRecord,
+  type SandboxWebhookCopies,
+  type SandboxWebhookRetry,
+} from './ecwid-sandbox-webhooks';
 export type { SandboxIonEventType, SandboxIonRecord, SandboxIonStatuses } from './ecwid-sandbox-legacy';
 
 export interface EcwidSandboxRateLimit {
@@ -61,6 +73,8 @@ export interface EcwidSandboxOptions {
   webhookUrl?: string;
   /** Default: one attempt, no retry. */
   webhookRetry?: SandboxWebhookRetry;
+  /** Default: each event delivered once; settable later through `sandbox.webhookCopies`. */
+  webhookCopies?: SandboxWebhookCopies;
   /** Where order placements and status changes are posted as Instant Order Notifications; settable later through `sandbox.ionUrl`. */
   ionUrl?: string;
   /** Clock in ms for order dates, event times, request records and the rate limit; default `Date.now`. */
@@ -246,6 +260,8 @@ export class EcwidSandbox {
   readonly clientSecret: string;
   readonly orderKey: string;
   webhookUrl: string | undefined;
+  /** How many times each change's webhook is delivered, and whether the copies go out at once. */
+  webhookCopies: SandboxWebhookCopies;
   ionUrl: string | undefined;
   /** Every API request seen, in the order they were answered. */
   readonly requests: SandboxRequestRecord[] = [];
@@ -281,6 +297,8 @@ export class EcwidSandbox {
     this.requestedPort = options.port ?? 0;
     this.webhookUrl = options.webhookUrl;
     this.webhookRetry = options.webhookRetry ?? { attempts: 1, delaysMs: [] };
+    this.webhookCopies = options.webhookCopies ?? ONE_WEBHOOK_COPY;
+    checkWebhookCopies(this.webhookCopies);
     this.now = options.now ?? Date.now;
     const rateLimit = options.rateLimit ?? false;
     if (rateLimit && !(Number.isInteger(rateLimit.requestsPerMinute) && rateLimit.requestsPerMinute > 0)) {
@@ -754,7 +772,8 @@ export class EcwidSandbox {
       eventType,
       data,
     };
-    void this.queue.enqueue(payload, webhookUrl, this.webhookRetry);
+    checkWebhookCopies(this.webhookCopies);
+    void this.queue.enqueue(payload, webhookUrl, this.webhookRetry, this.webhookCopies);
   }
 
   /** Queues the ION Ecwid would post, with the fields as they are now; nothing is sent while no ION URL is set. */

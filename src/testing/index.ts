@@ -11,6 +11,6 @@ export type {
 export { EcwidSandboxError } from './ecwid-sandbox-errors';
 export { formatEcwidDate, parseEcwidTime } from './ecwid-sandbox-dates';
 export { signEcwidWebhook } from './ecwid-sandbox-webhooks';
-export type { SandboxDeliveryRecord, SandboxWebhookRetry } from './ecwid-sandbox-webhooks';
+export type { SandboxDeliveryRecord, SandboxWebhookCopies, SandboxWebhookRetry } from './ecwid-sandbox-webhooks';
 export { EcwidCallbackReceiver } from './ecwid-callback-receiver';
 export type { EcwidCallbackReceiverOptions, ReceivedNotification } from './ecwid-callback-receiver';
