@@ -1,3 +1,9 @@
+/**
+ * An in-flight claim left by a crashed handler is given up after this long, so a retry is not refused forever.
+ * Well under Ecwid's first retry, 15 minutes after a failed delivery.
+ */
+export const ECWID_IN_FLIGHT_TTL_MS = 5 * 60 * 1000;
+
 /** What a claim on an event id found. */
 export type EcwidDedupClaim = 'claimed' | 'duplicate' | 'in-flight';
 

@@ -1,7 +1,5 @@
-import type { EcwidClaimOptions, EcwidDedupClaim, EcwidDedupStore } from './ecwid-dedup-store.interface';
+import { ECWID_IN_FLIGHT_TTL_MS, type EcwidClaimOptions, type EcwidDedupClaim, type EcwidDedupStore } from './ecwid-dedup-store.interface';
 
-/** An in-flight claim left by a crashed handler is given up after this long, so a retry is not refused forever. */
-const IN_FLIGHT_TTL_MS = 5 * 60 * 1000;
 /** Expired ids are swept at most this often; lookups treat them as absent meanwhile. */
 const SWEEP_INTERVAL_MS = 1000;
 
@@ -44,13 +42,13 @@ export class EcwidMemoryDedupStore implements EcwidDedupStore {
     const now = this.now();
     const slot = this.slots.get(eventId);
     if (slot === undefined) {
-      this.insert(eventId, -(now + IN_FLIGHT_TTL_MS), now);
+      this.insert(eventId, -(now + ECWID_IN_FLIGHT_TTL_MS), now);
       return 'claimed';
     }
     const expiry = this.expiries[slot];
     const done = expiry > 0;
     if (Math.abs(expiry) > now && (done || !options?.takeOver)) return done ? 'duplicate' : 'in-flight';
-    this.expiries[slot] = -(now + IN_FLIGHT_TTL_MS);
+    this.expiries[slot] = -(now + ECWID_IN_FLIGHT_TTL_MS);
     return 'claimed';
   }
 

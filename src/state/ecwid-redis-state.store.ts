@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Redis, RedisOptions } from 'ioredis';
-import type { EcwidClaimOptions, EcwidDedupClaim } from './ecwid-dedup-store.interface';
+import { ECWID_IN_FLIGHT_TTL_MS, type EcwidClaimOptions, type EcwidDedupClaim } from './ecwid-dedup-store.interface';
 import { loadEcwidPeer } from './ecwid-missing-peer.error';
 import type { EcwidOrderSnapshot, EcwidRecord, EcwidStateStore } from './ecwid-state-store.interface';
 
@@ -11,8 +11,6 @@ export interface EcwidRedisStateStoreOptions {
   keyPrefix?: string;
 }
 
-/** An in-flight claim left by a crashed handler is given up after this long, so a retry is not refused forever. */
-const IN_FLIGHT_TTL_MS = 5 * 60 * 1000;
 const IN_FLIGHT = 'inflight';
 const DONE = 'done';
 
@@ -65,7 +63,7 @@ export class EcwidRedisStateStore implements EcwidStateStore {
   }
 
   async claim(eventId: string, options: EcwidClaimOptions = {}): Promise<EcwidDedupClaim> {
-    return this.redis.ecwidClaim(this.dedupKey(eventId), IN_FLIGHT_TTL_MS, options.takeOver ? 1 : 0);
+    return this.redis.ecwidClaim(this.dedupKey(eventId), ECWID_IN_FLIGHT_TTL_MS, options.takeOver ? 1 : 0);
   }
 
   async complete(eventId: string, ttlSeconds: number): Promise<void> {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import type { EcwidClaimOptions, EcwidDedupClaim } from './ecwid-dedup-store.interface';
+import { ECWID_IN_FLIGHT_TTL_MS, type EcwidClaimOptions, type EcwidDedupClaim } from './ecwid-dedup-store.interface';
 import { loadEcwidPeer } from './ecwid-missing-peer.error';
 import type { EcwidOrderSnapshot, EcwidRecord, EcwidStateStore } from './ecwid-state-store.interface';
 
@@ -10,8 +10,6 @@ export interface EcwidSqliteStateStoreOptions {
   path: string;
 }
 
-/** An in-flight claim left by a crashed handler is given up after this long, so a retry is not refused forever. */
-const IN_FLIGHT_TTL_MS = 5 * 60 * 1000;
 /** Expired dedup rows are deleted once per this many completions, not on every call. */
 const SWEEP_EVERY_COMPLETES = 1000;
 /** How long a statement waits for another connection's write lock before failing with SQLITE_BUSY. */
@@ -144,7 +142,7 @@ export class EcwidSqliteStateStore implements EcwidStateStore {
 
     // IMMEDIATE takes the write lock first, so another process cannot change the row between the insert and the read.
     const claimTransaction = this.db.transaction((eventId: string, now: number, takeOver: boolean): EcwidDedupClaim => {
-      const taken = this.takeClaim.run({ id: eventId, now, ttl: IN_FLIGHT_TTL_MS, takeOver: Number(takeOver) });
+      const taken = this.takeClaim.run({ id: eventId, now, ttl: ECWID_IN_FLIGHT_TTL_MS, takeOver: Number(takeOver) });
       if (taken.changes === 1) return 'claimed';
       return this.findClaim.get(eventId)?.done ? 'duplicate' : 'in-flight';
     });
