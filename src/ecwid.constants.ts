@@ -5,6 +5,8 @@ export const ECWID_DEDUP_STORE = Symbol('ECWID_DEDUP_STORE');
 export const ECWID_STATE_STORE = Symbol('ECWID_STATE_STORE');
 export const ECWID_HTTP_CLIENT = Symbol('ECWID_HTTP_CLIENT');
 export const ECWID_EVENT_SINK = Symbol('ECWID_EVENT_SINK');
+/** The module class itself, where `RouterModule.register` writes the path it puts the module's routes under. */
+export const ECWID_MODULE_CLASS = Symbol('ECWID_MODULE_CLASS');
 
 export const ECWID_ELEMENT_KEY = 'ecwid';
 export const ECWID_EVENT_PREFIX = 'ecwid';

@@ -13,7 +13,13 @@ import {
   EcwidModuleAsyncOptions,
   EcwidModuleExtras,
 } from './ecwid-module-definition';
-import { ECWID_DEDUP_STORE, ECWID_HTTP_CLIENT, ECWID_RESOLVED_CONFIG, ECWID_STATE_STORE } from './ecwid.constants';
+import {
+  ECWID_DEDUP_STORE,
+  ECWID_HTTP_CLIENT,
+  ECWID_MODULE_CLASS,
+  ECWID_RESOLVED_CONFIG,
+  ECWID_STATE_STORE,
+} from './ecwid.constants';
 import { EcwidEventDispatcher } from './events/ecwid-event.dispatcher';
 import { EcwidEventPipeline } from './events/ecwid-event.pipeline';
 import { EcwidHttpClient } from './orders/ecwid-http.client';
@@ -102,6 +108,7 @@ export class EcwidModule extends EcwidConfigurableModule {
     ion: EcwidIonRoute,
   ): DynamicModule {
     const providers: Provider[] = [
+      { provide: ECWID_MODULE_CLASS, useValue: EcwidModule },
       { provide: ECWID_WEBHOOK_ROUTE, useValue: route },
       {
         provide: ECWID_ROUTE_CLAIMS,

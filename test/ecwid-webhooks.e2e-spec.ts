@@ -1,5 +1,5 @@
 import { CanActivate, Controller, ExecutionContext, Injectable, Module, Post, RequestMethod, SetMetadata, VersioningType } from '@nestjs/common';
-import { APP_GUARD, NestFactory, Reflector } from '@nestjs/core';
+import { APP_GUARD, NestFactory, Reflector, RouterModule } from '@nestjs/core';
 import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { createServer } from 'node:http';
@@ -266,6 +266,30 @@ describe.each(ADAPTERS)('webhook routing on %s', (adapter) => {
       adapter,
       { imports: [EcwidModule.forRoot({ storeId: STORE_ID, clientSecret: CLIENT_SECRET, webhooks: { path: 'hooks/ecwid' } })], providers: [EventRecorder] },
       (app) => app.setGlobalPrefix('api', { exclude }),
+    );
+    try {
+      expect(t.app.get(EcwidConfigService).webhookRoute()).toBe(route);
+      expect((await deliver(t.url, orderWebhook('order.created'), { path: route.slice(1) })).status).toBe(200);
+      expect(t.app.get(EventRecorder).names).toEqual(['ecwid.order.created']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it.each([
+    ['', undefined, '/integrations/ecwid/webhooks'],
+    [' below the global prefix', 'api', '/api/integrations/ecwid/webhooks'],
+  ])('reports where it is served when RouterModule puts the module under a path%s', async (_, prefix, route) => {
+    const t = await startApp(
+      adapter,
+      {
+        imports: [
+          EcwidModule.forRoot({ storeId: STORE_ID, clientSecret: CLIENT_SECRET }),
+          RouterModule.register([{ path: 'integrations', module: EcwidModule }]),
+        ],
+        providers: [EventRecorder],
+      },
+      (app) => prefix && app.setGlobalPrefix(prefix),
     );
     try {
       expect(t.app.get(EcwidConfigService).webhookRoute()).toBe(route);

@@ -1,9 +1,16 @@
-import { Inject, Injectable, Optional, RequestMethod } from '@nestjs/common';
-import { ApplicationConfig } from '@nestjs/core';
+import { Inject, Injectable, Optional, RequestMethod, Type } from '@nestjs/common';
+import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
 import { inspect } from 'node:util';
-import { ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
+import { ECWID_MODULE_CLASS, ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
 import { ecwidConfigView } from './ecwid-config.view';
 import type { EcwidResolvedConfig } from './ecwid-resolved-config';
+
+const trimSlashes = (path: string): string => path.replace(/^\/+|\/+$/g, '');
+/**
+ * The metadata key RouterModule writes a module's path under (suffixed with the app's id) and Nest's router reads:
+ * `MODULE_PATH` in `@nestjs/common/constants`, a deep import that packages with an exports map may not allow.
+ */
+const NEST_MODULE_PATH = '__module_path__';
 
 /** The validated configuration of one EcwidModule instance. Serializes with every secret redacted. */
 @Injectable()
@@ -11,6 +18,8 @@ export class EcwidConfigService {
   constructor(
     @Inject(ECWID_RESOLVED_CONFIG) readonly config: EcwidResolvedConfig,
     @Optional() private readonly appConfig?: ApplicationConfig,
+    @Optional() private readonly modules?: ModulesContainer,
+    @Optional() @Inject(ECWID_MODULE_CLASS) private readonly moduleClass?: Type<unknown>,
   ) {}
 
   get storeId(): number {
@@ -35,14 +44,23 @@ export class EcwidConfigService {
   }
 
   /**
-   * The path to give Ecwid (after your public origin): the app's global prefix included, e.g. `/api/ecwid/webhooks`,
-   * unless `setGlobalPrefix(prefix, { exclude })` excludes the route from it.
+   * The path to give Ecwid (after your public origin), as Nest serves it: the app's global prefix included, e.g.
+   * `/api/ecwid/webhooks`, unless `setGlobalPrefix(prefix, { exclude })` excludes the route from it, and the path
+   * `RouterModule.register` puts EcwidModule under, if any.
    */
   webhookRoute(): string {
-    const path = `/${this.config.webhooks.path}`;
-    const prefix = (this.appConfig?.getGlobalPrefix() ?? '').replace(/^\/+|\/+$/g, '');
+    const path = `${this.modulePath()}/${this.config.webhooks.path}`;
+    const prefix = trimSlashes(this.appConfig?.getGlobalPrefix() ?? '');
     if (!prefix || this.excludedFromPrefix(path)) return path;
     return `/${prefix}${path}`;
+  }
+
+  /** Where RouterModule put the module's routes, as Nest's router reads it: `/integrations`, or '' when nowhere. */
+  private modulePath(): string {
+    if (!this.moduleClass) return '';
+    const forThisApp = this.modules ? Reflect.getMetadata(NEST_MODULE_PATH + this.modules.applicationId, this.moduleClass) : undefined;
+    const path = trimSlashes(forThisApp ?? Reflect.getMetadata(NEST_MODULE_PATH, this.moduleClass) ?? '');
+    return path ? `/${path}` : '';
   }
 
   /** Nest keeps each excluded route with the pattern compiled from its path. */
