@@ -1,8 +1,15 @@
+import { Logger } from '@nestjs/common';
 import { EcwidMemoryDedupStore } from 'nestjs-ecwid';
 
 describe('EcwidMemoryDedupStore', () => {
   let now = 1_000_000;
   const clock = () => now;
+  // Evicting ids inside their TTL warns; the tests that evict on purpose check it here, not on the console.
+  let warn: jest.SpyInstance;
+  beforeEach(() => {
+    warn = jest.spyOn(Logger.prototype, 'warn').mockImplementation(() => undefined);
+  });
+  afterEach(() => warn.mockRestore());
 
   it('claims an id once, reports it in flight, then as a duplicate after completion', async () => {
     const store = new EcwidMemoryDedupStore(10, clock);
@@ -51,6 +58,7 @@ describe('EcwidMemoryDedupStore', () => {
       await store.complete(id, 60);
     }
     expect(store.size).toBe(3);
+    expect(store.evictedEarly).toBe(1);
     expect(await store.claim('d')).toBe('duplicate');
     expect(await store.claim('a')).toBe('claimed');
   });
@@ -61,6 +69,36 @@ describe('EcwidMemoryDedupStore', () => {
     expect(store.size).toBe(3);
     expect(await store.claim('e')).toBe('duplicate');
     expect(await store.claim('a')).toBe('claimed');
+  });
+
+  describe('when ids must be evicted before their TTL ends', () => {
+    it('counts them and warns at most once an hour, with how many since the last warning', async () => {
+      const store = new EcwidMemoryDedupStore(2, clock);
+      for (const id of ['a', 'b', 'c', 'd']) await store.complete(id, 86_400);
+      expect(store.evictedEarly).toBe(2);
+      expect(warn).toHaveBeenCalledTimes(1);
+      expect(warn.mock.calls[0][0]).toMatch(/full \(2 ids\): 1 forgotten before their TTL ended.*dedupMaxEntries/);
+
+      now += 59 * 60 * 1000;
+      await store.complete('e', 86_400);
+      expect(warn).toHaveBeenCalledTimes(1);
+      now += 2 * 60 * 1000;
+      await store.complete('f', 86_400);
+      expect(store.evictedEarly).toBe(4);
+      expect(warn).toHaveBeenCalledTimes(2);
+      expect(warn.mock.calls[1][0]).toMatch(/: 3 forgotten before/);
+    });
+
+    it('does not count ids whose TTL had ended, nor ones released', async () => {
+      const store = new EcwidMemoryDedupStore(2, clock);
+      await store.complete('a', 60);
+      await store.claim('b');
+      await store.release('b');
+      now += 61_000;
+      for (const id of ['c', 'd']) await store.complete(id, 60);
+      expect(store.evictedEarly).toBe(0);
+      expect(warn).not.toHaveBeenCalled();
+    });
   });
 
   it('does not evict an id claimed again after a release through the slot it held before', async () => {

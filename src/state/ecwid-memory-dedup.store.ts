@@ -1,7 +1,10 @@
+import { Logger } from '@nestjs/common';
 import { ECWID_IN_FLIGHT_TTL_MS, type EcwidClaimOptions, type EcwidDedupClaim, type EcwidDedupStore } from './ecwid-dedup-store.interface';
 
 /** Expired ids are swept at most this often; lookups treat them as absent meanwhile. */
 const SWEEP_INTERVAL_MS = 1000;
+/** Ids forgotten before their TTL ended are logged at most this often, with how many there were. */
+const EARLY_EVICTION_LOG_INTERVAL_MS = 60 * 60 * 1000;
 
 /**
  * Process-local dedup store: bounded (oldest ids evicted first) and with TTL.
@@ -23,6 +26,10 @@ export class EcwidMemoryDedupStore implements EcwidDedupStore {
   private head = 0;
   private used = 0;
   private nextSweepAt = 0;
+  private readonly logger = new Logger('EcwidState');
+  private evictedEarlyTotal = 0;
+  private evictedEarlySinceLog = 0;
+  private nextEarlyEvictionLogAt = 0;
 
   constructor(
     private readonly maxEntries: number,
@@ -36,6 +43,14 @@ export class EcwidMemoryDedupStore implements EcwidDedupStore {
   /** Ids currently remembered, done or in flight. */
   get size(): number {
     return this.slots.size;
+  }
+
+  /**
+   * Ids evicted to make room while still inside their TTL: a redelivery of one, or a replay of it within
+   * `maxEventAgeSeconds`, is handled as new. Above zero, the store is too small for the traffic.
+   */
+  get evictedEarly(): number {
+    return this.evictedEarlyTotal;
   }
 
   claim(eventId: string, options?: EcwidClaimOptions): EcwidDedupClaim {
@@ -68,12 +83,30 @@ export class EcwidMemoryDedupStore implements EcwidDedupStore {
 
   private insert(eventId: string, expiry: number, now: number): void {
     if (now >= this.nextSweepAt) this.sweep(now);
-    if (this.used === this.maxEntries) this.evictOldest();
+    if (this.used === this.maxEntries) this.makeRoom(now);
     const slot = (this.head + this.used) % this.maxEntries;
     this.used += 1;
     this.ids[slot] = eventId;
     this.expiries[slot] = expiry;
     this.slots.set(eventId, slot);
+  }
+
+  private makeRoom(now: number): void {
+    if (this.ids[this.head] !== undefined && Math.abs(this.expiries[this.head]) > now) this.noteEarlyEviction(now);
+    this.evictOldest();
+  }
+
+  private noteEarlyEviction(now: number): void {
+    this.evictedEarlyTotal += 1;
+    this.evictedEarlySinceLog += 1;
+    if (now < this.nextEarlyEvictionLogAt) return;
+    this.logger.warn(
+      `The in-memory dedup store is full (${this.maxEntries} ids): ${this.evictedEarlySinceLog} forgotten before their ` +
+        'TTL ended, so a redelivery of one would be emitted again. Raise webhooks.dedupMaxEntries, or use ' +
+        "state: { type: 'sqlite' } or { type: 'redis' }",
+    );
+    this.evictedEarlySinceLog = 0;
+    this.nextEarlyEvictionLogAt = now + EARLY_EVICTION_LOG_INTERVAL_MS;
   }
 
   private evictOldest(): void {
