@@ -39,7 +39,7 @@ describe('configuration', () => {
       hydrate: false,
       hydrateTimeoutMs: 8000,
       http: { timeoutMs: 15000, maxRetries: 4, requestsPerMinute: 600 },
-      webhooks: { enabled: true, path: 'ecwid/webhooks', maxBodyBytes: 65536, dedupTtlSeconds: 172800 },
+      webhooks: { enabled: true, path: 'ecwid/webhooks', maxBodyBytes: 65536, dedupTtlSeconds: 172800, maxEventAgeSeconds: 172800 },
       events: { notificationEnabled: false },
     });
     expect(config.token?.reveal()).toBe('secret_token_value_123');
@@ -87,7 +87,7 @@ describe('configuration', () => {
     const problems = problemsOf({
       configuration: { 'ecwid.store.id': 'abc', 'event.vendor.type': 'push', 'event.notification.enabled': 'yes' },
       apiBaseUrl: 'not a url',
-      webhooks: { path: 'ecwid/*', maxBodyBytes: 10, dedupTtlSeconds: 60 },
+      webhooks: { path: 'ecwid/*', maxBodyBytes: 10, dedupTtlSeconds: 60, maxEventAgeSeconds: 3600 },
       http: { timeoutMs: 0 },
       hydrateTimeoutMs: 0,
       element: { key: 'shopify' },
@@ -101,6 +101,7 @@ describe('configuration', () => {
         'webhooks.path',
         'webhooks.maxBodyBytes',
         'webhooks.dedupTtlSeconds',
+        'webhooks.maxEventAgeSeconds',
         'http.timeoutMs',
         'hydrateTimeoutMs',
         'element.key',
@@ -131,6 +132,24 @@ describe('configuration', () => {
       message: 'is required when event.notification.enabled is true',
     });
     expect(problemsOf({ storeId: 1, token: 't', http: { retryBaseDelayMs: 100, retryMaxDelayMs: 10 } })[0].key).toBe('http.retryMaxDelayMs');
+  });
+
+  it('keeps the oldest event a webhook may carry inside the dedup window', () => {
+    const base = { storeId: 1, clientSecret: 's' };
+    expect(resolveEcwidConfig({ ...base, webhooks: { dedupTtlSeconds: 100_000 } }).webhooks.maxEventAgeSeconds).toBe(100_000);
+    expect(resolveEcwidConfig({ ...base, webhooks: { maxEventAgeSeconds: '90000' as unknown as number } }).webhooks).toMatchObject({
+      maxEventAgeSeconds: 90_000,
+      dedupTtlSeconds: 172_800,
+    });
+    expect(problemsOf({ ...base, webhooks: { maxEventAgeSeconds: 200_000 } })).toEqual([
+      {
+        key: 'webhooks.maxEventAgeSeconds',
+        message: 'must not exceed webhooks.dedupTtlSeconds (172800): an event older than the dedup window could be replayed as new',
+      },
+    ]);
+    expect(problemsOf({ ...base, webhooks: { maxEventAgeSeconds: 3600 } })).toEqual([
+      { key: 'webhooks.maxEventAgeSeconds', message: 'must be at least 86400 (24 h): Ecwid redelivers an event for a day' },
+    ]);
   });
 
   it('never shows a secret in an error, JSON.stringify or util.inspect', async () => {

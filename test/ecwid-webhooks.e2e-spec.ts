@@ -432,6 +432,77 @@ describe.each(ADAPTERS)('a webhook body the host left as text or bytes, on %s', 
   });
 });
 
+describe.each(ADAPTERS)('a delivery of an event older than the dedup window, on %s', (adapter) => {
+  const MAX_AGE_SECONDS = 90_000;
+  let now = Date.now();
+  let t: TestApp;
+  let recorder: EventRecorder;
+  const logger = new CapturingLogger();
+  const createdAgo = (seconds: number) => orderWebhook('order.created', {}, { eventCreated: Math.floor(now / 1000) - seconds });
+  const refusals = () => logger.lines.filter((line) => line.startsWith('Refused'));
+
+  beforeAll(async () => {
+    t = await startApp(
+      adapter,
+      {
+        imports: [
+          EcwidModule.forRoot({
+            storeId: STORE_ID,
+            clientSecret: CLIENT_SECRET,
+            webhooks: { maxEventAgeSeconds: MAX_AGE_SECONDS },
+            clock: () => now,
+          }),
+        ],
+        providers: [EventRecorder],
+      },
+      (app) => app.useLogger(logger),
+    );
+    recorder = t.app.get(EventRecorder);
+  });
+  afterAll(() => t.close());
+  beforeEach(() => {
+    recorder.events.length = 0;
+    logger.lines.length = 0;
+  });
+
+  it('is refused with 400 and not emitted: past the window, dedup could not tell a replay', async () => {
+    const res = await deliver(t.url, createdAgo(MAX_AGE_SECONDS + 60));
+    expect(res.status).toBe(400);
+    expect(JSON.stringify(res.body)).toContain('over webhooks.maxEventAgeSeconds (90000 s) ago: refused as a possible replay');
+    expect(recorder.events).toHaveLength(0);
+    // Just inside the window it is an ordinary (late) retry.
+    expect(await deliver(t.url, createdAgo(MAX_AGE_SECONDS - 60))).toEqual({ status: 200, body: { outcome: 'emitted' } });
+    expect(recorder.names).toEqual(['ecwid.order.created']);
+  });
+
+  it('checks the signature first, so an unsigned one gets 401 and tells nothing of its age', async () => {
+    const payload = createdAgo(MAX_AGE_SECONDS + 60);
+    expect((await deliver(t.url, payload, { signature: signatureOf(payload, 'another_secret') })).status).toBe(401);
+    expect(refusals()).toEqual([]);
+  });
+
+  it('logs refusals at most once a minute, with how many there were', async () => {
+    now += 120_000;
+    const first = createdAgo(MAX_AGE_SECONDS + 1);
+    expect((await deliver(t.url, first)).status).toBe(400);
+    expect(refusals()).toEqual([expect.stringContaining(`Refused a webhook delivery of an event created over webhooks.maxEventAgeSeconds (90000 s) ago (the latest: order.created ${first.eventId}`)]);
+    expect((await deliver(t.url, createdAgo(MAX_AGE_SECONDS + 1))).status).toBe(400);
+    expect(refusals()).toHaveLength(1);
+    now += 61_000;
+    expect((await deliver(t.url, createdAgo(MAX_AGE_SECONDS + 1))).status).toBe(400);
+    expect(refusals()).toHaveLength(2);
+    expect(refusals()[1]).toMatch(/^Refused 2 webhook deliveries .*: a replay of an old delivery, or this server's clock is wrong/);
+  });
+
+  it('is not recorded, so once a clock that ran ahead is put right, the retry is handled', async () => {
+    const payload = createdAgo(MAX_AGE_SECONDS + 3600);
+    expect((await deliver(t.url, payload)).status).toBe(400);
+    now -= 2 * 3600 * 1000;
+    expect(await deliver(t.url, payload)).toEqual({ status: 200, body: { outcome: 'emitted' } });
+    expect(recorder.events.map((event) => event.eventId)).toEqual([payload.eventId]);
+  });
+});
+
 describe('the boot log of the webhook route', () => {
   @Module({ imports: [EcwidModule.forRoot({ storeId: STORE_ID, clientSecret: CLIENT_SECRET })] })
   class WebhookModule {}

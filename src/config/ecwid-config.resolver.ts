@@ -64,6 +64,7 @@ const FIELDS: FieldSpec[] = [
   { field: 'webhooksPath', path: ['webhooks', 'path'], coerce: 'string' },
   { field: 'maxBodyBytes', path: ['webhooks', 'maxBodyBytes'], coerce: 'int' },
   { field: 'dedupTtlSeconds', path: ['webhooks', 'dedupTtlSeconds'], coerce: 'int' },
+  { field: 'maxEventAgeSeconds', path: ['webhooks', 'maxEventAgeSeconds'], coerce: 'int' },
   { field: 'dedupMaxEntries', path: ['webhooks', 'dedupMaxEntries'], coerce: 'int' },
   { field: 'elementKey', path: ['element', 'key'], coerce: 'string' },
   { field: 'instanceName', path: ['name'], coerce: 'string' },
@@ -208,6 +209,13 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
   ) {
     problems.push({ key: keyName('retryMaxDelayMs'), message: `must not be less than ${keyName('retryBaseDelayMs')}` });
   }
+  const dedupTtlSeconds = schema.dedupTtlSeconds ?? DEFAULT_DEDUP_TTL_SECONDS;
+  if (schema.maxEventAgeSeconds !== undefined && schema.maxEventAgeSeconds > dedupTtlSeconds && !hasProblem('dedupTtlSeconds')) {
+    problems.push({
+      key: keyName('maxEventAgeSeconds'),
+      message: `must not exceed ${keyName('dedupTtlSeconds')} (${dedupTtlSeconds}): an event older than the dedup window could be replayed as new`,
+    });
+  }
   const poller = pollerSettings(schema.pollerConfiguration, keyName('pollerConfiguration'), problems);
   const startFrom = startFromSeconds(options.polling?.startFrom, declaredKeys.pollingStartFrom ?? 'polling.startFrom', problems);
   const pollingEnabled = schema.pollingEnabled ?? schema.vendorType === 'polling';
@@ -247,7 +255,8 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
       enabled: schema.webhooksEnabled ?? schema.clientSecret !== undefined,
       path: webhooksPath,
       maxBodyBytes: schema.maxBodyBytes ?? DEFAULT_WEBHOOK_MAX_BODY_BYTES,
-      dedupTtlSeconds: schema.dedupTtlSeconds ?? DEFAULT_DEDUP_TTL_SECONDS,
+      dedupTtlSeconds,
+      maxEventAgeSeconds: schema.maxEventAgeSeconds ?? dedupTtlSeconds,
       dedupMaxEntries: schema.dedupMaxEntries ?? DEFAULT_DEDUP_MAX_ENTRIES,
     },
     instance: {

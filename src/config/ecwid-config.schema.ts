@@ -74,6 +74,11 @@ export class EcwidConfigSchema {
   @Min(86_400, { message: 'must be at least 86400 (24 h): Ecwid redelivers an event for a day' })
   dedupTtlSeconds?: number;
 
+  @IsOptional()
+  @IsInt({ message: 'must be a whole number of seconds' })
+  @Min(86_400, { message: 'must be at least 86400 (24 h): Ecwid redelivers an event for a day' })
+  maxEventAgeSeconds?: number;
+
   @IsOptional() @IsInt({ message: 'must be a whole number' }) @Min(1, { message: 'must be at least 1' })
   dedupMaxEntries?: number;
 

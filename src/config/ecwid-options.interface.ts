@@ -36,6 +36,12 @@ export interface EcwidWebhookOptions {
   maxBodyBytes?: number;
   /** How long a handled eventId is remembered. Default 48 h; at least 24 h, since Ecwid redelivers for a day. */
   dedupTtlSeconds?: number;
+  /**
+   * A delivery whose `eventCreated` is older gets 400: Ecwid signs only the event's id and time, so once the id has
+   * left the dedup window a captured delivery could be replayed as new. Default `dedupTtlSeconds`; between 24 h
+   * (Ecwid's last retry) and `dedupTtlSeconds`.
+   */
+  maxEventAgeSeconds?: number;
   /** Bound of the in-memory dedup store; the oldest ids go first. Default 100000; 16 bytes per entry reserved up front. */
   dedupMaxEntries?: number;
   /** Class decorators for the webhook controller, e.g. `[SkipThrottle(), Public()]` to pass global guards. */

@@ -27,6 +27,8 @@ export interface EcwidResolvedConfig {
     path: string;
     maxBodyBytes: number;
     dedupTtlSeconds: number;
+    /** Deliveries of events created longer ago are refused: past the dedup window a replay would pass as new. */
+    maxEventAgeSeconds: number;
     dedupMaxEntries: number;
   };
   /** Cloud Elements instance facts, kept for the notification and legacy API features. */

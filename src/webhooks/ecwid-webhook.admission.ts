@@ -2,6 +2,7 @@ import {
   BadRequestException,
   Inject,
   Injectable,
+  Logger,
   NotFoundException,
   PayloadTooLargeException,
   UnauthorizedException,
@@ -9,6 +10,7 @@ import {
 import type { IncomingMessage } from 'node:http';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import { ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
+import { loggable } from '../events/ecwid-loggable';
 import { parseJsonBody, readJsonBody } from './ecwid-webhook-body';
 import { EcwidWebhookPayloadError, parseEcwidWebhookPayload } from './ecwid-webhook.parser';
 import { ECWID_WEBHOOK_SIGNATURE_HEADER, EcwidWebhookPayload } from './ecwid-webhook.payload';
@@ -30,15 +32,21 @@ function isUnparsed(body: unknown, contentType: string | undefined): body is str
   return Buffer.isBuffer(body);
 }
 
+/** Refused old deliveries are logged at most this often, with how many there were, so replays cannot flood the log. */
+const TOO_OLD_LOG_INTERVAL_MS = 60_000;
+
 /**
- * Admits a delivery only when it is small enough (413), signed (401), well formed (400) and the signature
- * matches (401), and hands back the checked payload. Not a Nest guard: the controller calls it itself. Guard
+ * Admits a delivery only when it is small enough (413), signed (401), well formed (400), the signature
+ * matches (401) and the event is recent enough to be in the dedup window (400), and hands back the checked payload. Not a Nest guard: the controller calls it itself. Guard
  * machinery cost more than the checks, and a guard could pass the payload on only by writing it onto the request,
  * which gives the adapter's request objects a new shape and slows the framework's own code that reads them.
  */
 @Injectable()
 export class EcwidWebhookAdmission {
   readonly #signer?: EcwidWebhookSigner;
+  private readonly logger = new Logger('EcwidWebhooks');
+  private tooOldSinceLog = 0;
+  private tooOldLogAfter = 0;
 
   constructor(@Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig) {
     if (config.clientSecret) this.#signer = new EcwidWebhookSigner(config.clientSecret.reveal());
@@ -86,6 +94,33 @@ export class EcwidWebhookAdmission {
     if (!signer.verify(signature, payload.eventCreated, payload.eventId)) {
       throw new UnauthorizedException('Invalid X-Ecwid-Webhook-Signature');
     }
+    // After the signature, so only a genuine event's age is ever disclosed or logged.
+    const now = this.config.clock();
+    if (now - payload.eventCreated * 1000 > this.config.webhooks.maxEventAgeSeconds * 1000) throw this.tooOld(payload, now);
     return payload;
+  }
+
+  /**
+   * Ecwid's last retry comes a day after the event, and the dedup store forgets an id after `dedupTtlSeconds`; an
+   * older delivery is a replay of a captured one (or this server's clock is wrong), which dedup could no longer catch.
+   */
+  private tooOld(payload: EcwidWebhookPayload, now: number): BadRequestException {
+    const { maxEventAgeSeconds } = this.config.webhooks;
+    const created = new Date(payload.eventCreated * 1000).toISOString();
+    this.tooOldSinceLog += 1;
+    if (now >= this.tooOldLogAfter) {
+      const count = this.tooOldSinceLog === 1 ? 'a webhook delivery' : `${this.tooOldSinceLog} webhook deliveries`;
+      this.logger.warn(
+        `Refused ${count} of an event created over webhooks.maxEventAgeSeconds (${maxEventAgeSeconds} s) ago ` +
+          `(the latest: ${loggable(payload.eventType)} ${loggable(payload.eventId)}, created ${created}): a replay of ` +
+          `an old delivery, or this server's clock is wrong`,
+      );
+      this.tooOldSinceLog = 0;
+      this.tooOldLogAfter = now + TOO_OLD_LOG_INTERVAL_MS;
+    }
+    return new BadRequestException(
+      `Ecwid webhook event was created at ${created}, over webhooks.maxEventAgeSeconds (${maxEventAgeSeconds} s) ago: ` +
+        'refused as a possible replay',
+    );
   }
 }
