@@ -1,4 +1,4 @@
-import { DynamicModule, Logger, Module, Provider } from '@nestjs/common';
+import { DynamicModule, Logger, Module, NestModule, Optional, Provider } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { EcwidConfigError } from './config/ecwid-config.error';
 import { resolveEcwidConfig } from './config/ecwid-config.resolver';
@@ -31,6 +31,7 @@ import { EcwidStateOwner } from './state/ecwid-state-owner';
 import type { EcwidStateStore } from './state/ecwid-state-store.interface';
 import { EcwidWebhookRoute, normalizeWebhookPath, toWebhookRoute } from './webhooks/ecwid-webhook-route';
 import { createEcwidWebhookController } from './webhooks/ecwid-webhook.controller';
+import { EcwidWebhookBodyLimit } from './webhooks/ecwid-webhook-body-limit';
 import { EcwidWebhookAdmission } from './webhooks/ecwid-webhook.admission';
 import { EcwidWebhookReceiver } from './webhooks/ecwid-webhook.receiver';
 import { ECWID_ROUTE_CLAIMS, EcwidRouteCheck, EcwidRouteClaim } from './webhooks/ecwid-route-check';
@@ -85,7 +86,24 @@ const FALLBACK_EVENT_EMITTER_MODULE = EventEmitterModule.forRoot({ global: false
  * whose deliveries become `ecwid.*` events.
  */
 @Module({})
-export class EcwidModule extends EcwidConfigurableModule {
+export class EcwidModule extends EcwidConfigurableModule implements NestModule {
+  constructor(
+    @Optional() private readonly routeCheck?: EcwidRouteCheck,
+    @Optional() private readonly bodyLimit?: EcwidWebhookBodyLimit,
+  ) {
+    super();
+  }
+
+  /**
+   * Nest runs this in an app with an HTTP server before it registers any route: the place to check the routes
+   * (Fastify would otherwise fail first, on a path declared twice, with its own message) and to give the webhook
+   * route its body limit.
+   */
+  configure(): void {
+    this.routeCheck?.check();
+    this.bodyLimit?.apply();
+  }
+
   static forRoot(options: EcwidModuleOptions & Pick<EcwidModuleExtras, 'isGlobal'>): DynamicModule {
     // ION is the legacy API's notification: on by default where the seed's legacy Order API key is configured.
     const legacyKey = options.configuration?.['ecwid.order.key'];
@@ -141,6 +159,7 @@ export class EcwidModule extends EcwidConfigurableModule {
       EcwidEventPipeline,
       EcwidWebhookReceiver,
       EcwidWebhookAdmission,
+      EcwidWebhookBodyLimit,
       EcwidOrderPoller,
       EcwidNotificationOutbox,
       EcwidNotificationsService,

@@ -29,7 +29,12 @@ export class EcwidRouteCheck implements OnModuleInit {
     return this.config.storeId;
   }
 
+  /** Also run by EcwidModule's `configure`, before the routes are registered, in an app with an HTTP server. */
   onModuleInit(): void {
+    this.check();
+  }
+
+  check(): void {
     const instances = [...new Set(this.moduleRef.get(EcwidRouteCheck, { strict: false, each: true }))];
     const problems = this.claims.flatMap(({ option, path }) => {
       const stores = instances.filter((other) => other.claims.some((claim) => claim.path === path));
