@@ -31,7 +31,7 @@ import { EcwidStateOwner } from './state/ecwid-state-owner';
 import type { EcwidStateStore } from './state/ecwid-state-store.interface';
 import { EcwidWebhookRoute, normalizeWebhookPath, toWebhookRoute } from './webhooks/ecwid-webhook-route';
 import { createEcwidWebhookController } from './webhooks/ecwid-webhook.controller';
-import { EcwidWebhookBodyLimit } from './webhooks/ecwid-webhook-body-limit';
+import { EcwidRouteBodyLimits } from './webhooks/ecwid-route-body-limits';
 import { EcwidWebhookAdmission } from './webhooks/ecwid-webhook.admission';
 import { EcwidWebhookReceiver } from './webhooks/ecwid-webhook.receiver';
 import { ECWID_ROUTE_CLAIMS, EcwidRouteCheck, EcwidRouteClaim } from './webhooks/ecwid-route-check';
@@ -89,7 +89,7 @@ const FALLBACK_EVENT_EMITTER_MODULE = EventEmitterModule.forRoot({ global: false
 export class EcwidModule extends EcwidConfigurableModule implements NestModule {
   constructor(
     @Optional() private readonly routeCheck?: EcwidRouteCheck,
-    @Optional() private readonly bodyLimit?: EcwidWebhookBodyLimit,
+    @Optional() private readonly bodyLimits?: EcwidRouteBodyLimits,
   ) {
     super();
   }
@@ -97,11 +97,11 @@ export class EcwidModule extends EcwidConfigurableModule implements NestModule {
   /**
    * Nest runs this in an app with an HTTP server before it registers any route: the place to check the routes
    * (Fastify would otherwise fail first, on a path declared twice, with its own message) and to give the webhook
-   * route its body limit.
+   * and ION routes their body limits.
    */
   configure(): void {
     this.routeCheck?.check();
-    this.bodyLimit?.apply();
+    this.bodyLimits?.apply();
   }
 
   static forRoot(options: EcwidModuleOptions & Pick<EcwidModuleExtras, 'isGlobal'>): DynamicModule {
@@ -159,7 +159,7 @@ export class EcwidModule extends EcwidConfigurableModule implements NestModule {
       EcwidEventPipeline,
       EcwidWebhookReceiver,
       EcwidWebhookAdmission,
-      EcwidWebhookBodyLimit,
+      EcwidRouteBodyLimits,
       EcwidOrderPoller,
       EcwidNotificationOutbox,
       EcwidNotificationsService,

@@ -2,6 +2,7 @@ import { INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
 import {
+  EcwidConfigService,
   EcwidModule,
   EcwidModuleOptions,
   EcwidOrder,
@@ -13,6 +14,7 @@ import {
 import { EcwidSandbox } from 'nestjs-ecwid/testing';
 // The module does not export the ION route yet; this suite mounts it the way the module will.
 import { ADAPTERS, AdapterName, startApp, TestApp } from './support/apps';
+import { CapturingLogger } from './support/logger';
 import { EventRecorder, HeldListener } from './support/recorder';
 
 type Api = 'legacy' | 'v3';
@@ -280,5 +282,39 @@ describe('Instant Order Notifications on express without its body parsers', () =
     const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     expect(await sandbox.sendIon(`${url}/${ION_PATH}`, placed, 'new_order')).toBe(200);
     expect(recorder.names).toEqual(['ecwid.order.created']);
+  });
+});
+
+describe.each(ADAPTERS)('the ION route under a global prefix, on %s', (adapter) => {
+  let t: TestApp;
+  const logger = new CapturingLogger();
+
+  beforeAll(async () => {
+    t = await startApp(adapter, { imports: [EcwidModule.forRoot(optionsFor('legacy'))] }, (app) => {
+      app.useLogger(logger);
+      app.setGlobalPrefix('api');
+    });
+  });
+  afterAll(() => t.close());
+
+  it('reports the path to set on the store\'s Legacy API page, in ionRoute() and the boot log', () => {
+    expect(t.app.get(EcwidConfigService).ionRoute()).toBe('/api/ecwid/ion');
+    expect(logger.lines).toContain(`Store ${sandbox.storeId}: Instant Order Notifications are received at POST /api/ecwid/ion EcwidIon`);
+  });
+
+  it('answers 413 to a form over 16 KB; Fastify refuses it before parsing', async () => {
+    const fields = { owner_id: String(sandbox.storeId), event_type: 'new_order', date: ionDate(), order_id: '1', padding: 'x'.repeat(20_000) };
+    const res = await postForm(`${t.url}/api`, fields);
+    expect(res.status).toBe(413);
+    expect(res.body.message).toBe(adapter === 'fastify' ? 'Request body is too large' : 'Ecwid ION body is over 16384 bytes');
+  });
+
+  it('is not reported when the ION route is off', async () => {
+    const off = await startApp(adapter, { imports: [EcwidModule.forRoot({ ...optionsFor('v3'), ion: { enabled: false } })] });
+    try {
+      expect(off.app.get(EcwidConfigService).ionRoute()).toBeUndefined();
+    } finally {
+      await off.close();
+    }
   });
 });

@@ -2,6 +2,7 @@ import { Inject, Injectable, Optional, RequestMethod, Type } from '@nestjs/commo
 import { ApplicationConfig, ModulesContainer } from '@nestjs/core';
 import { inspect } from 'node:util';
 import { ECWID_MODULE_CLASS, ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
+import { ECWID_ROUTE_CLAIMS, type EcwidRouteClaim } from '../webhooks/ecwid-route-check';
 import { ecwidConfigView } from './ecwid-config.view';
 import type { EcwidResolvedConfig } from './ecwid-resolved-config';
 
@@ -20,6 +21,7 @@ export class EcwidConfigService {
     @Optional() private readonly appConfig?: ApplicationConfig,
     @Optional() private readonly modules?: ModulesContainer,
     @Optional() @Inject(ECWID_MODULE_CLASS) private readonly moduleClass?: Type<unknown>,
+    @Optional() @Inject(ECWID_ROUTE_CLAIMS) private readonly routeClaims?: readonly EcwidRouteClaim[],
   ) {}
 
   get storeId(): number {
@@ -49,7 +51,21 @@ export class EcwidConfigService {
    * `RouterModule.register` puts EcwidModule under, if any.
    */
   webhookRoute(): string {
-    const path = `${this.modulePath()}/${this.config.webhooks.path}`;
+    return this.served(this.config.webhooks.path);
+  }
+
+  /**
+   * The path of the Instant Order Notifications route, worked out as `webhookRoute()`'s (e.g. `/api/ecwid/ion`), for
+   * the store's Legacy API page; undefined when the ION route is off.
+   */
+  ionRoute(): string | undefined {
+    const ion = this.routeClaims?.find((claim) => claim.option === 'ion.path');
+    return ion && this.served(ion.path);
+  }
+
+  /** Where Nest serves one of this module's controller paths. */
+  private served(controllerPath: string): string {
+    const path = `${this.modulePath()}/${controllerPath}`;
     const prefix = trimSlashes(this.appConfig?.getGlobalPrefix() ?? '');
     if (!prefix || this.excludedFromPrefix(path)) return path;
     return `/${prefix}${path}`;

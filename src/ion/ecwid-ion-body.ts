@@ -11,6 +11,10 @@ export interface EcwidIonRequest {
   raw?: IncomingMessage;
 }
 
+function tooLarge(): PayloadTooLargeException {
+  return new PayloadTooLargeException(`Ecwid ION body is over ${ECWID_ION_MAX_BODY_BYTES} bytes`);
+}
+
 function mediaType(req: EcwidIonRequest): string {
   return (req.headers['content-type'] ?? '').split(';')[0].trim().toLowerCase();
 }
@@ -33,13 +37,15 @@ function parse(req: EcwidIonRequest, text: string): unknown {
  * with `bodyParser: false` or for a content type it has no parser for.
  */
 export async function readEcwidIonBody(req: EcwidIonRequest): Promise<unknown> {
+  // A body the adapter parsed is checked by its declared size; Fastify refuses a larger one itself (route body limit).
+  if (Number(req.headers['content-length']) > ECWID_ION_MAX_BODY_BYTES) throw tooLarge();
   if (req.body !== undefined && !Buffer.isBuffer(req.body) && typeof req.body !== 'string') return req.body;
   if (req.body !== undefined) return parse(req, req.body.toString());
   const chunks: Buffer[] = [];
   let size = 0;
   for await (const chunk of req.raw ?? (req as unknown as IncomingMessage)) {
     size += (chunk as Buffer).length;
-    if (size > ECWID_ION_MAX_BODY_BYTES) throw new PayloadTooLargeException(`Ecwid ION body is over ${ECWID_ION_MAX_BODY_BYTES} bytes`);
+    if (size > ECWID_ION_MAX_BODY_BYTES) throw tooLarge();
     chunks.push(chunk as Buffer);
   }
   return parse(req, Buffer.concat(chunks).toString('utf8'));

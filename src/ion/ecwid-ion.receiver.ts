@@ -1,4 +1,5 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { EcwidConfigService } from '../config/ecwid-config.service';
 import { EcwidOrderReadError } from '../events/ecwid-event.errors';
 import { createEcwidEvent, EcwidEventFacts } from '../events/ecwid-event.factory';
@@ -40,7 +41,7 @@ function ionSeconds(date: string): number {
  * (v3 or legacy) and emitted as the store shows it, or not at all.
  */
 @Injectable()
-export class EcwidIonReceiver {
+export class EcwidIonReceiver implements OnApplicationBootstrap {
   private readonly logger = new Logger('EcwidIon');
   private readonly foreignStores = new Set<number>();
 
@@ -48,7 +49,14 @@ export class EcwidIonReceiver {
     private readonly configService: EcwidConfigService,
     private readonly orders: EcwidOrdersService,
     private readonly pipeline: EcwidEventPipeline,
+    @Optional() private readonly adapterHost?: HttpAdapterHost,
   ) {}
+
+  onApplicationBootstrap(): void {
+    const route = this.configService.ionRoute();
+    if (route === undefined || !this.adapterHost?.httpAdapter) return;
+    this.logger.log(`Store ${this.configService.storeId}: Instant Order Notifications are received at POST ${route}`);
+  }
 
   async receive(notification: EcwidIonNotification): Promise<EcwidIonOutcome> {
     const storeId = this.configService.storeId;

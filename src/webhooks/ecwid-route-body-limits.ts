@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { EcwidConfigService } from '../config/ecwid-config.service';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import { ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
+import { ECWID_ION_MAX_BODY_BYTES } from '../ion/ecwid-ion-body';
 
 /** The part of a Fastify instance used here: its route-registration hook and its own body limit. */
 interface FastifyRouteHooks {
@@ -12,13 +13,13 @@ interface FastifyRouteHooks {
 
 /**
  * Fastify reads and parses a request's body before any route runs, up to its `bodyLimit` (1 MiB unless the app set
- * another), so the webhook route's own 413 came after parsing whatever an unsigned request sent. A route-level
- * `bodyLimit` makes Fastify refuse it from `Content-Length` (or stop reading at the limit) instead. Nest passes no
- * body limit per route, so it is set as Fastify registers the route, from EcwidModule's `configure`, which Nest
- * runs before it registers routes. Express has no such hook: its parsers run first, up to their own limit.
+ * another), so the webhook and ION routes' own 413s came after parsing whatever an unsigned request sent. A
+ * route-level `bodyLimit` makes Fastify refuse it from `Content-Length` (or stop reading at the limit) instead. Nest
+ * passes no body limit per route, so it is set as Fastify registers each route, from EcwidModule's `configure`, which
+ * Nest runs before it registers routes. Express has no such hook: its parsers run first, up to their own limit.
  */
 @Injectable()
-export class EcwidWebhookBodyLimit {
+export class EcwidRouteBodyLimits {
   constructor(
     @Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig,
     private readonly configService: EcwidConfigService,
@@ -27,14 +28,19 @@ export class EcwidWebhookBodyLimit {
 
   apply(): void {
     const adapter = this.adapterHost?.httpAdapter;
-    if (!this.config.webhooks.enabled || adapter?.getType() !== 'fastify') return;
+    if (adapter?.getType() !== 'fastify') return;
     const fastify = adapter.getInstance<FastifyRouteHooks>();
-    const url = this.configService.webhookRoute();
+    const limits = new Map<string, number>();
+    if (this.config.webhooks.enabled) limits.set(this.configService.webhookRoute(), this.config.webhooks.maxBodyBytes);
+    const ion = this.configService.ionRoute();
+    if (ion !== undefined) limits.set(ion, ECWID_ION_MAX_BODY_BYTES);
+    if (limits.size === 0) return;
     // Lower than the app's own limit only: an app that set a smaller one keeps it.
-    const limit = Math.min(this.config.webhooks.maxBodyBytes, fastify.initialConfig?.bodyLimit ?? Infinity);
+    const appLimit = fastify.initialConfig?.bodyLimit ?? Infinity;
     fastify.addHook('onRoute', (route) => {
+      const limit = limits.get(route.url);
       const methods = Array.isArray(route.method) ? route.method : [route.method];
-      if (route.url === url && methods.includes('POST')) route.bodyLimit = limit;
+      if (limit !== undefined && methods.includes('POST')) route.bodyLimit = Math.min(limit, appLimit);
     });
   }
 }
