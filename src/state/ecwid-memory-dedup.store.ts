@@ -1,4 +1,5 @@
 import { Logger } from '@nestjs/common';
+import { EcwidLogThrottle } from '../events/ecwid-loggable';
 import { ECWID_IN_FLIGHT_TTL_MS, type EcwidClaimOptions, type EcwidDedupClaim, type EcwidDedupStore } from './ecwid-dedup-store.interface';
 
 /** Expired ids are swept at most this often; lookups treat them as absent meanwhile. */
@@ -28,8 +29,7 @@ export class EcwidMemoryDedupStore implements EcwidDedupStore {
   private nextSweepAt = 0;
   private readonly logger = new Logger('EcwidState');
   private evictedEarlyTotal = 0;
-  private evictedEarlySinceLog = 0;
-  private nextEarlyEvictionLogAt = 0;
+  private readonly earlyEvictionLog = new EcwidLogThrottle(EARLY_EVICTION_LOG_INTERVAL_MS);
 
   constructor(
     private readonly maxEntries: number,
@@ -98,15 +98,13 @@ export class EcwidMemoryDedupStore implements EcwidDedupStore {
 
   private noteEarlyEviction(now: number): void {
     this.evictedEarlyTotal += 1;
-    this.evictedEarlySinceLog += 1;
-    if (now < this.nextEarlyEvictionLogAt) return;
+    const forgotten = this.earlyEvictionLog.note(now);
+    if (forgotten === 0) return;
     this.logger.warn(
-      `The in-memory dedup store is full (${this.maxEntries} ids): ${this.evictedEarlySinceLog} forgotten before their ` +
+      `The in-memory dedup store is full (${this.maxEntries} ids): ${forgotten} forgotten before their ` +
         'TTL ended, so a redelivery of one would be emitted again. Raise webhooks.dedupMaxEntries, or use ' +
         "state: { type: 'sqlite' } or { type: 'redis' }",
     );
-    this.evictedEarlySinceLog = 0;
-    this.nextEarlyEvictionLogAt = now + EARLY_EVICTION_LOG_INTERVAL_MS;
   }
 
   private evictOldest(): void {

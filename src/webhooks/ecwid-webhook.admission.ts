@@ -10,7 +10,7 @@ import {
 import type { IncomingMessage } from 'node:http';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import { ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
-import { loggable } from '../events/ecwid-loggable';
+import { EcwidLogThrottle, loggable } from '../events/ecwid-loggable';
 import { parseJsonBody, readJsonBody } from './ecwid-webhook-body';
 import { EcwidWebhookPayloadError, parseEcwidWebhookPayload } from './ecwid-webhook.parser';
 import { ECWID_WEBHOOK_SIGNATURE_HEADER, EcwidWebhookPayload } from './ecwid-webhook.payload';
@@ -45,8 +45,7 @@ const TOO_OLD_LOG_INTERVAL_MS = 60_000;
 export class EcwidWebhookAdmission {
   readonly #signer?: EcwidWebhookSigner;
   private readonly logger = new Logger('EcwidWebhooks');
-  private tooOldSinceLog = 0;
-  private tooOldLogAfter = 0;
+  private readonly tooOldLog = new EcwidLogThrottle(TOO_OLD_LOG_INTERVAL_MS);
 
   constructor(@Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig) {
     if (config.clientSecret) this.#signer = new EcwidWebhookSigner(config.clientSecret.reveal());
@@ -107,16 +106,14 @@ export class EcwidWebhookAdmission {
   private tooOld(payload: EcwidWebhookPayload, now: number): BadRequestException {
     const { maxEventAgeSeconds } = this.config.webhooks;
     const created = new Date(payload.eventCreated * 1000).toISOString();
-    this.tooOldSinceLog += 1;
-    if (now >= this.tooOldLogAfter) {
-      const count = this.tooOldSinceLog === 1 ? 'a webhook delivery' : `${this.tooOldSinceLog} webhook deliveries`;
+    const refused = this.tooOldLog.note(now);
+    if (refused > 0) {
+      const count = refused === 1 ? 'a webhook delivery' : `${refused} webhook deliveries`;
       this.logger.warn(
         `Refused ${count} of an event created over webhooks.maxEventAgeSeconds (${maxEventAgeSeconds} s) ago ` +
           `(the latest: ${loggable(payload.eventType)} ${loggable(payload.eventId)}, created ${created}): a replay of ` +
           `an old delivery, or this server's clock is wrong`,
       );
-      this.tooOldSinceLog = 0;
-      this.tooOldLogAfter = now + TOO_OLD_LOG_INTERVAL_MS;
     }
     return new BadRequestException(
       `Ecwid webhook event was created at ${created}, over webhooks.maxEventAgeSeconds (${maxEventAgeSeconds} s) ago: ` +
