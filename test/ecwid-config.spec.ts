@@ -110,6 +110,51 @@ describe('configuration', () => {
     );
   });
 
+  it('names an option that is a slip for a known one, where it would otherwise be ignored and its default used', () => {
+    const problems = problemsOf({
+      storeId: 1,
+      token: 't',
+      clientSecrett: 'typo',
+      hydrat: true,
+      webhook: { path: 'x' },
+      StoreId: 1,
+      webhooks: { enable: true, maxBodyBytes: 1024, mystery: 1 },
+      http: { timeoutMS: 100 },
+    } as EcwidModuleOptions);
+    expect(problems).toEqual([
+      { key: 'clientSecrett', message: 'is not an option; did you mean "clientSecret"?' },
+      { key: 'hydrat', message: 'is not an option; did you mean "hydrate"?' },
+      { key: 'webhook', message: 'is not an option; did you mean "webhooks"?' },
+      { key: 'StoreId', message: 'is not an option; did you mean "storeId"?' },
+      { key: 'webhooks.enable', message: 'is not an option of webhooks; did you mean "enabled"?' },
+      {
+        key: 'webhooks.mystery',
+        message:
+          'is not an option of webhooks; its options are enabled, path, maxBodyBytes, dedupTtlSeconds, maxEventAgeSeconds, dedupMaxEntries, decorators',
+      },
+      { key: 'http.timeoutMS', message: 'is not an option of http; did you mean "timeoutMs"?' },
+    ]);
+    // A Cloud Elements instance JSON's own fields, top level and in its element, are not mistakes.
+    expect(() =>
+      resolveEcwidConfig({ ...seedInstance, id: 42, createdDate: '2017-01-01', element: { key: 'ecwid', id: 7, hub: 'ecommerce' } }),
+    ).not.toThrow();
+  });
+
+  it('says a value is of the wrong type before saying it is out of range', () => {
+    const problems = problemsOf({ storeId: 1, token: 't', http: { timeoutMs: 'abc' as unknown as number, maxRetries: 'lots' as unknown as number } });
+    expect(problems).toEqual([
+      { key: 'http.timeoutMs', message: 'must be a whole number of milliseconds' },
+      { key: 'http.maxRetries', message: 'must be a whole number' },
+    ]);
+  });
+
+  it('refuses a store id no number can hold exactly, and a configuration that is an array', () => {
+    expect(problemsOf({ storeId: 1e21, token: 't' })).toEqual([{ key: 'storeId', message: 'must be a positive integer' }]);
+    expect(problemsOf({ storeId: 1, token: 't', configuration: ['a'] as unknown as Record<string, unknown> })).toEqual([
+      { key: 'configuration', message: 'must be an object of Cloud Elements configuration keys' },
+    ]);
+  });
+
   it('requires a store id and a credential', () => {
     expect(problemsOf({})).toEqual([
       { key: 'storeId', message: 'is required' },
@@ -202,7 +247,15 @@ describe('configuration', () => {
       },
     });
     const service = new EcwidConfigService(config);
-    const shown = [JSON.stringify(service), inspect(service, { depth: 10 }), JSON.stringify(config), inspect(config, { depth: 10 })];
+    // The parts holding URLs or connection settings may be logged on their own, or in a copy of the whole.
+    const parts = [config.events, config.state, config.legacy, config.instance, { ...config }];
+    const shown = [
+      JSON.stringify(service),
+      inspect(service, { depth: 10 }),
+      JSON.stringify(config),
+      inspect(config, { depth: 10 }),
+      ...parts.flatMap((part) => [JSON.stringify(part), inspect(part, { depth: 10 })]),
+    ];
     for (const text of shown) {
       for (const secret of ['redis_pw_321', 'tls_key_pem', 'hook_user', 'hook_pw_654', 'hook_key_987']) expect(text).not.toContain(secret);
     }
@@ -210,7 +263,7 @@ describe('configuration', () => {
     expect(shown[0]).toContain(expected);
     // What the module itself uses is untouched.
     expect(config.events.callbackUrl).toContain('hook_pw_654');
-    expect(JSON.stringify(config.state)).toContain('redis_pw_321');
+    expect((config.state as { redis: unknown }).redis).toBe(redis);
     if (redis instanceof Redis) redis.disconnect();
   });
 
@@ -238,8 +291,25 @@ describe('configuration', () => {
       expect(config.storeId).toBe(1003);
       expect(config.token?.reveal()).toBe('secret_token_value_123');
       expect(config.legacy.orderKey?.reveal()).toBe('seed_order_api_key_value');
-      expect(() => ecwidOptionsFromEnv({ ECWID_INSTANCE_FILE: join(dir, 'missing.json') })).toThrow(/ECWID_INSTANCE_FILE: cannot be read/);
-      expect(() => ecwidOptionsFromEnv({ ECWID_INSTANCE_JSON: '[1]' })).toThrow(/ECWID_INSTANCE_JSON: must hold/);
+      const missing = ecwidOptionsFromEnv({ ECWID_INSTANCE_FILE: join(dir, 'missing.json'), ECWID_STORE_ID: '1', ECWID_TOKEN: 'secret_token_value_123' });
+      expect(problemsOf(missing)).toEqual([{ key: 'ECWID_INSTANCE_FILE', message: 'cannot be read (ENOENT)' }]);
+      const notAnObject = ecwidOptionsFromEnv({ ECWID_INSTANCE_JSON: '[1]', ECWID_STORE_ID: '1', ECWID_TOKEN: 'secret_token_value_123' });
+      expect(problemsOf(notAnObject)).toEqual([{ key: 'ECWID_INSTANCE_JSON', message: 'must hold a Cloud Elements instance JSON object' }]);
+    });
+
+    it('reports a variable it cannot use together with every other problem, in one error', () => {
+      const options = ecwidOptionsFromEnv({
+        ECWID_INSTANCE_JSON: '{bad',
+        ECWID_STATE: 'postgres://user:state_pw_111@db/ecwid',
+        ECWID_HYDRATE: 'yes',
+        ECWID_TIMEOUT_MS: 'abc',
+        ECWID_TOKEN: 'secret_token_value_123',
+      });
+      // A spread copy (to add a setting, say) still carries them.
+      const problems = problemsOf({ ...options, hydrateTimeoutMs: 500 });
+      expect(problems.map((p) => p.key)).toEqual(['ECWID_INSTANCE_JSON', 'ECWID_STATE', 'ECWID_STORE_ID', 'ECWID_HYDRATE', 'ECWID_TIMEOUT_MS']);
+      expect(problems.find((p) => p.key === 'ECWID_TIMEOUT_MS')?.message).toBe('must be a whole number of milliseconds');
+      expect(JSON.stringify(problems)).not.toContain('state_pw_111');
     });
 
     it('works through forRootAsync with @nestjs/config', async () => {
@@ -288,6 +358,32 @@ describe('configuration', () => {
       expect(moduleRef.get(EcwidConfigService).storeId).toBe(808);
       expect(moduleRef.get(EcwidConfigService).webhooksEnabled).toBe(false);
       await moduleRef.close();
+    });
+
+    it('refuses every route setting from the async factory that differs from the registered routes, with the other problems', async () => {
+      const failure = Test.createTestingModule({
+        imports: [
+          EcwidModule.forRootAsync({
+            useFactory: () => ({
+              storeId: 'x',
+              token: 't',
+              clientSecret: 's',
+              webhooks: { enabled: true, decorators: [] },
+              ion: { enabled: true, path: 'legacy/ion' },
+            }),
+            webhooks: { enabled: false },
+          }),
+        ],
+      }).compile();
+      const error: EcwidConfigError = await failure.then(
+        () => Promise.reject(new Error('expected the module to refuse its options')),
+        (thrown: EcwidConfigError) => thrown,
+      );
+      expect(error).toBeInstanceOf(EcwidConfigError);
+      expect(error.problems.map((p) => p.key)).toEqual(['storeId', 'webhooks.enabled', 'webhooks.decorators', 'ion.path', 'ion.enabled']);
+      expect(error.problems[1].message).toBe(
+        'with forRootAsync, give it as forRootAsync({ webhooks: { enabled } }): routes are fixed before the factory runs',
+      );
     });
 
     it('refuses a webhook path from the async factory that differs from the registered route', async () => {

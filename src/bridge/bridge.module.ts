@@ -7,9 +7,7 @@ import { BridgeEventLogger } from './bridge-event.logger';
 
 /** The bridge keeps dedup ids, cursors and snapshots on disk unless told otherwise (`ECWID_STATE`). */
 function withDurableState(options: EcwidModuleOptions): EcwidModuleOptions {
-  // Set in place: the env helper's key names ride on the object, and a copy would drop them.
-  options.state ??= { type: 'sqlite', path: DEFAULT_STATE_PATH };
-  return options;
+  return { ...options, state: options.state ?? { type: 'sqlite', path: DEFAULT_STATE_PATH } };
 }
 
 /** The standalone bridge: the Ecwid element, wildcard events, and a logger of every event. */

@@ -28,6 +28,7 @@ import type { EcwidModuleOptions } from './ecwid-options.interface';
 import type { EcwidStateStore } from '../state/ecwid-state-store.interface';
 import type { EcwidEventVendorType, EcwidResolvedConfig } from './ecwid-resolved-config';
 import { withRedactedView } from './ecwid-config.view';
+import { misspeltOptions } from './ecwid-option-names';
 import { EcwidSecret } from './ecwid-secret';
 
 /**
@@ -35,6 +36,21 @@ import { EcwidSecret } from './ecwid-secret';
  * under this symbol, so that a configuration error names `ECWID_STORE_ID` rather than `storeId`.
  */
 export const ECWID_OPTION_KEYS = Symbol.for('nestjs-ecwid.option-keys');
+
+/**
+ * Problems found while the options were built (an unreadable instance file, say), carried to the resolver under this
+ * symbol so they are reported with every other problem in one error instead of alone and first.
+ */
+export const ECWID_OPTION_PROBLEMS = Symbol.for('nestjs-ecwid.option-problems');
+
+/** Kinds of constraint that say what a value must be; reported before a range, which means little for a wrong type. */
+const TYPE_CONSTRAINT = /^is/;
+
+/** The message that best explains a failed property: its type constraint if that failed, else the first. */
+function firstMessage(constraints: Record<string, string> | undefined): string | undefined {
+  const entries = Object.entries(constraints ?? {});
+  return (entries.find(([name]) => TYPE_CONSTRAINT.test(name)) ?? entries[0])?.[1];
+}
 
 type Coercion = 'int' | 'number' | 'bool' | 'string' | 'json';
 
@@ -62,6 +78,8 @@ const FIELDS: FieldSpec[] = [
   { field: 'rateLimitWindowMs', path: ['http', 'rateLimitWindowMs'], coerce: 'int' },
   { field: 'webhooksEnabled', path: ['webhooks', 'enabled'], coerce: 'bool' },
   { field: 'webhooksPath', path: ['webhooks', 'path'], coerce: 'string' },
+  { field: 'ionEnabled', path: ['ion', 'enabled'], coerce: 'bool' },
+  { field: 'ionPath', path: ['ion', 'path'], coerce: 'string' },
   { field: 'maxBodyBytes', path: ['webhooks', 'maxBodyBytes'], coerce: 'int' },
   { field: 'dedupTtlSeconds', path: ['webhooks', 'dedupTtlSeconds'], coerce: 'int' },
   { field: 'maxEventAgeSeconds', path: ['webhooks', 'maxEventAgeSeconds'], coerce: 'int' },
@@ -91,6 +109,7 @@ const FIELDS: FieldSpec[] = [
   { field: 'pollerConfiguration', instanceKey: 'event.poller.configuration', coerce: 'json' },
 ];
 
+const CANONICAL_PATHS = FIELDS.flatMap((f) => (f.path ? [f.path] : []));
 const KNOWN_INSTANCE_KEYS = new Set(FIELDS.flatMap((f) => (f.instanceKey ? [f.instanceKey] : [])));
 const NUMERIC = /^\s*-?\d+(\.\d+)?\s*$/;
 
@@ -134,11 +153,14 @@ function same(a: unknown, b: unknown): boolean {
 
 /** Validates the options once, at boot; throws one EcwidConfigError naming every problem by the user's key. */
 export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedConfig {
-  const problems: EcwidConfigProblem[] = [];
+  const problems: EcwidConfigProblem[] = [
+    ...((options as Record<symbol, EcwidConfigProblem[] | undefined>)[ECWID_OPTION_PROBLEMS] ?? []),
+    ...misspeltOptions(options, CANONICAL_PATHS),
+  ];
   const declaredKeys =
     (options as Record<symbol, Partial<Record<EcwidConfigField | 'pollingStartFrom' | 'state', string>>>)[ECWID_OPTION_KEYS] ?? {};
   const configuration = options.configuration;
-  const instance = configuration !== null && typeof configuration === 'object' ? configuration : undefined;
+  const instance = configuration !== null && typeof configuration === 'object' && !Array.isArray(configuration) ? configuration : undefined;
   if (configuration !== undefined && !instance) {
     problems.push({ key: 'configuration', message: 'must be an object of Cloud Elements configuration keys' });
   }
@@ -178,7 +200,7 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
   for (const error of validateSync(schema, { forbidUnknownValues: false })) {
     const field = error.property as EcwidConfigField;
     if (reported.has(field)) continue;
-    const message = Object.values(error.constraints ?? {})[0];
+    const message = firstMessage(error.constraints);
     if (field === 'storeId' && schema.storeId === undefined) {
       problems.push({ key: keyName(field), message: 'is required' });
     } else if (message) {
@@ -291,8 +313,9 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
       leaseTtlMs: schema.pollLeaseTtlMs ?? DEFAULT_POLL_LEASE_TTL_MS,
     },
     // Cursors and the outbox must outlive the process, so polling or notifications default to a file.
+    // A copy of the host's options, so the redacted view defined on it does not change the host's object.
     state:
-      state ??
+      (state && !isStateStore(state) ? { ...state } : state) ??
       (pollingEnabled || schema.notificationEnabled
         ? { type: 'sqlite', path: DEFAULT_STATE_PATH }
         : { type: 'memory', maxDedupEntries: schema.dedupMaxEntries ?? DEFAULT_DEDUP_MAX_ENTRIES }),

@@ -17,11 +17,17 @@ import {
 
 const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 const SECRET = { message: 'must be a non-empty string' };
+/** A route path Ecwid can be given as it is: no wildcards, parameters or characters that need escaping. */
+export const PLAIN_PATH = /^\/?[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$/;
+export const PLAIN_PATH_MESSAGE = {
+  message: 'must be a plain path of letters, digits, ".", "_", "~", "-" and "/" (no wildcards or parameters)',
+};
 
 /** One flat property per setting, whichever key the user wrote it under; messages never echo values. */
 export class EcwidConfigSchema {
   @IsInt({ message: 'must be a positive integer' })
   @Min(1, { message: 'must be a positive integer' })
+  @Max(Number.MAX_SAFE_INTEGER, { message: 'must be a positive integer' })
   storeId?: number;
 
   @IsOptional() @IsString(SECRET) @IsNotEmpty(SECRET)
@@ -60,11 +66,14 @@ export class EcwidConfigSchema {
   @IsOptional() @IsBoolean({ message: 'must be true or false' })
   webhooksEnabled?: boolean;
 
-  @IsOptional()
-  @Matches(/^\/?[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$/, {
-    message: 'must be a plain path of letters, digits, ".", "_", "~", "-" and "/" (no wildcards or parameters)',
-  })
+  @IsOptional() @Matches(PLAIN_PATH, PLAIN_PATH_MESSAGE)
   webhooksPath?: string;
+
+  @IsOptional() @IsBoolean({ message: 'must be true or false' })
+  ionEnabled?: boolean;
+
+  @IsOptional() @Matches(PLAIN_PATH, PLAIN_PATH_MESSAGE)
+  ionPath?: string;
 
   @IsOptional() @IsInt({ message: 'must be a whole number of bytes' }) @Min(256, { message: 'must be at least 256' })
   maxBodyBytes?: number;

@@ -51,6 +51,12 @@ function stateView(state: EcwidStateStoreOptions | EcwidStateStore): unknown {
   return { ...state, redis: shown };
 }
 
+type Part<K extends keyof EcwidResolvedConfig> = EcwidResolvedConfig[K];
+
+const instanceView = (instance: Part<'instance'>) => ({ ...instance, oauthCallbackUrl: optionalUrl(instance.oauthCallbackUrl) });
+const legacyView = (legacy: Part<'legacy'>) => ({ ...legacy, apiBaseUrl: optionalUrl(legacy.apiBaseUrl) });
+const eventsView = (events: Part<'events'>) => ({ ...events, callbackUrl: optionalUrl(events.callbackUrl) });
+
 /**
  * The configuration as it may be logged or serialized: secrets `[redacted]`, URLs without credentials, Redis
  * settings without passwords, store instances and clients by their class name.
@@ -60,16 +66,30 @@ export function ecwidConfigView(config: EcwidResolvedConfig) {
   return {
     ...rest,
     apiBaseUrl: redactUrl(rest.apiBaseUrl),
-    instance: { ...rest.instance, oauthCallbackUrl: optionalUrl(rest.instance.oauthCallbackUrl) },
-    legacy: { ...rest.legacy, apiBaseUrl: optionalUrl(rest.legacy.apiBaseUrl) },
-    events: { ...rest.events, callbackUrl: optionalUrl(rest.events.callbackUrl) },
+    instance: instanceView(rest.instance),
+    legacy: legacyView(rest.legacy),
+    events: eventsView(rest.events),
     state: stateView(state),
     dedupStore: dedupStore?.constructor.name,
   };
 }
 
-/** Makes `JSON.stringify` and `util.inspect` of the configuration object itself show only `ecwidConfigView`. */
+/** Gives `JSON.stringify` and `util.inspect` of `target` the view instead; redefinable, as parts are shared by copies. */
+function showAs(target: object, view: () => unknown): void {
+  const shown = { value: view, configurable: true };
+  Object.defineProperties(target, { toJSON: shown, [inspect.custom]: shown });
+}
+
+/**
+ * Makes `JSON.stringify` and `util.inspect` of the configuration object show only `ecwidConfigView`, and of each part
+ * that holds a URL or connection settings only that part's view, since a part may be logged on its own.
+ */
 export function withRedactedView<T extends EcwidResolvedConfig>(config: T): T {
-  const view = { value: () => ecwidConfigView(config) };
-  return Object.defineProperties(config, { toJSON: view, [inspect.custom]: view });
+  showAs(config, () => ecwidConfigView(config));
+  showAs(config.instance, () => instanceView(config.instance));
+  showAs(config.legacy, () => legacyView(config.legacy));
+  showAs(config.events, () => eventsView(config.events));
+  // A store instance is the host's object and shows itself; options are the resolver's own copy.
+  if (!('claim' in config.state)) showAs(config.state, () => stateView(config.state));
+  return config;
 }

@@ -1,7 +1,7 @@
 import { registerAs } from '@nestjs/config';
 import { readFileSync } from 'node:fs';
-import { EcwidConfigError } from './ecwid-config.error';
-import { ECWID_OPTION_KEYS } from './ecwid-config.resolver';
+import type { EcwidConfigProblem } from './ecwid-config.error';
+import { ECWID_OPTION_KEYS, ECWID_OPTION_PROBLEMS } from './ecwid-config.resolver';
 import type { EcwidConfigField } from './ecwid-config.schema';
 import type { EcwidInstanceJson, EcwidModuleOptions } from './ecwid-options.interface';
 import { DEFAULT_STATE_PATH } from '../ecwid.constants';
@@ -47,7 +47,7 @@ function reader(source: EcwidEnvSource): (key: string) => string | undefined {
   };
 }
 
-function readInstance(read: (key: string) => string | undefined): EcwidInstanceJson | undefined {
+function readInstance(read: (key: string) => string | undefined, problems: EcwidConfigProblem[]): EcwidInstanceJson | undefined {
   const file = read(ECWID_INSTANCE_FILE);
   const inline = read(ECWID_INSTANCE_JSON);
   if (file === undefined && inline === undefined) return undefined;
@@ -57,38 +57,46 @@ function readInstance(read: (key: string) => string | undefined): EcwidInstanceJ
     try {
       text = readFileSync(file, 'utf8');
     } catch (error) {
-      throw new EcwidConfigError([{ key, message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` }]);
+      problems.push({ key, message: `cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})` });
+      return undefined;
     }
   }
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(text as string);
-    if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('not an object');
-    return parsed as EcwidInstanceJson;
+    parsed = JSON.parse(text as string);
   } catch {
-    throw new EcwidConfigError([{ key, message: 'must hold a Cloud Elements instance JSON object' }]);
+    parsed = undefined;
   }
+  if (parsed !== null && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as EcwidInstanceJson;
+  problems.push({ key, message: 'must hold a Cloud Elements instance JSON object' });
+  return undefined;
 }
 
 /** `memory`, `sqlite` or `sqlite:<path>`, or a `redis://` / `rediss://` URL. */
-function stateFromEnv(value: string | undefined, keyPrefix: string | undefined): EcwidStateStoreOptions | undefined {
+function stateFromEnv(
+  value: string | undefined,
+  keyPrefix: string | undefined,
+  problems: EcwidConfigProblem[],
+): EcwidStateStoreOptions | undefined {
   if (value === undefined) return undefined;
   if (value === 'memory') return { type: 'memory' };
   if (value === 'sqlite') return { type: 'sqlite', path: DEFAULT_STATE_PATH };
   if (value.startsWith('sqlite:')) return { type: 'sqlite', path: value.slice('sqlite:'.length) };
   if (/^rediss?:\/\//.test(value)) return { type: 'redis', redis: value, keyPrefix };
-  throw new EcwidConfigError([
-    { key: ECWID_ENV_VARIABLES.state, message: 'must be "memory", "sqlite", "sqlite:<path>" or a redis:// URL' },
-  ]);
+  problems.push({ key: ECWID_ENV_VARIABLES.state, message: 'must be "memory", "sqlite", "sqlite:<path>" or a redis:// URL' });
+  return undefined;
 }
 
 /**
  * Builds module options from environment variables (`ECWID_STORE_ID`, `ECWID_TOKEN`, `ECWID_CLIENT_SECRET`, ...)
  * and, when `ECWID_INSTANCE_FILE` or `ECWID_INSTANCE_JSON` is set, the Cloud Elements instance JSON.
- * Configuration errors then name the variables.
+ * Configuration errors then name the variables. Nothing is thrown here: a variable that cannot be used is reported
+ * when the module resolves the options, in the one error that lists every problem.
  */
 export function ecwidOptionsFromEnv(source: EcwidEnvSource = process.env): EcwidModuleOptions {
   const read = reader(source);
-  const instance = readInstance(read) ?? {};
+  const problems: EcwidConfigProblem[] = [];
+  const instance = readInstance(read, problems) ?? {};
   const options: EcwidModuleOptions = {
     ...instance,
     storeId: read(ECWID_ENV_VARIABLES.storeId),
@@ -117,9 +125,12 @@ export function ecwidOptionsFromEnv(source: EcwidEnvSource = process.env): Ecwid
       signatureKey: read(ECWID_ENV_VARIABLES.signatureKey),
     },
     legacy: { apiBaseUrl: read(ECWID_ENV_VARIABLES.legacyApiBaseUrl) },
-    state: stateFromEnv(read(ECWID_ENV_VARIABLES.state), read(ECWID_STATE_KEY_PREFIX)),
+    state: stateFromEnv(read(ECWID_ENV_VARIABLES.state), read(ECWID_STATE_KEY_PREFIX), problems),
   };
-  Object.defineProperty(options, ECWID_OPTION_KEYS, { value: { ...ECWID_ENV_VARIABLES }, enumerable: false });
+  // Enumerable, so a spread copy of the options (one that adds a setting, say) still carries the variables' names and
+  // the problems; a symbol key stays out of JSON.
+  Object.defineProperty(options, ECWID_OPTION_KEYS, { value: { ...ECWID_ENV_VARIABLES }, enumerable: true });
+  if (problems.length > 0) Object.defineProperty(options, ECWID_OPTION_PROBLEMS, { value: problems, enumerable: true });
   return options;
 }
 
