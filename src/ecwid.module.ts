@@ -1,6 +1,7 @@
 import { DynamicModule, Logger, Module, NestModule, Optional, Provider } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
-import { EcwidConfigError } from './config/ecwid-config.error';
+import { EcwidConfigError, EcwidConfigProblem } from './config/ecwid-config.error';
+import { PLAIN_PATH, PLAIN_PATH_MESSAGE } from './config/ecwid-config.schema';
 import { resolveEcwidConfig } from './config/ecwid-config.resolver';
 import { EcwidConfigService } from './config/ecwid-config.service';
 import { withRedactedView } from './config/ecwid-config.view';
@@ -29,7 +30,7 @@ import { EcwidNotificationsService } from './notifications/ecwid-notifications.s
 import { EcwidOrderPoller } from './polling/ecwid-order-poller';
 import { EcwidStateOwner } from './state/ecwid-state-owner';
 import type { EcwidStateStore } from './state/ecwid-state-store.interface';
-import { EcwidWebhookRoute, normalizeWebhookPath, toWebhookRoute } from './webhooks/ecwid-webhook-route';
+import { EcwidWebhookRoute, normalizeWebhookPath, routeSwitch, toWebhookRoute } from './webhooks/ecwid-webhook-route';
 import { createEcwidWebhookController } from './webhooks/ecwid-webhook.controller';
 import { EcwidRouteBodyLimits } from './webhooks/ecwid-route-body-limits';
 import { EcwidWebhookAdmission } from './webhooks/ecwid-webhook.admission';
@@ -37,6 +38,7 @@ import { EcwidWebhookReceiver } from './webhooks/ecwid-webhook.receiver';
 import { ECWID_ROUTE_CLAIMS, EcwidRouteCheck, EcwidRouteClaim } from './webhooks/ecwid-route-check';
 
 const ECWID_WEBHOOK_ROUTE = Symbol('ECWID_WEBHOOK_ROUTE');
+const ECWID_ION_ROUTE = Symbol('ECWID_ION_ROUTE');
 const DEFAULT_ION_PATH = 'ecwid/ion';
 
 interface EcwidIonRoute {
@@ -45,21 +47,51 @@ interface EcwidIonRoute {
 }
 
 function ionRoute(options: EcwidIonRouteOptions | undefined, enabledByDefault: boolean): EcwidIonRoute {
-  return { enabled: options?.enabled ?? enabledByDefault, path: normalizeWebhookPath(options?.path ?? DEFAULT_ION_PATH) };
+  return { enabled: routeSwitch(options?.enabled) ?? enabledByDefault, path: normalizeWebhookPath(options?.path ?? DEFAULT_ION_PATH) };
+}
+
+/** A client secret in either form: webhooks are on by default only with one, as the config resolver decides. */
+function hasClientSecret(options: EcwidModuleOptions): boolean {
+  const given = (value: unknown) => value !== undefined && value !== null && value !== '';
+  return given(options.clientSecret) || given(options.configuration?.['oauth.api.secret']);
 }
 const logger = new Logger('EcwidModule');
 
-function resolveForRoute(options: EcwidModuleOptions, route: EcwidWebhookRoute): EcwidResolvedConfig {
-  const config = resolveEcwidConfig(options);
-  const requestedPath = options.webhooks?.path;
-  if (requestedPath !== undefined && normalizeWebhookPath(requestedPath) !== route.path) {
-    throw new EcwidConfigError([
-      {
-        key: 'webhooks.path',
-        message: 'with forRootAsync, give it as forRootAsync({ webhooks: { path } }): routes are fixed before the factory runs',
-      },
-    ]);
+/**
+ * What the options (a forRootAsync factory's, say) ask of the routes that the module registered before they were
+ * known. A route setting that differs would be silently ignored, and Ecwid would post where nothing listens.
+ */
+function routeProblems(options: EcwidModuleOptions, route: EcwidWebhookRoute, ion: EcwidIonRoute): EcwidConfigProblem[] {
+  const problems: EcwidConfigProblem[] = [];
+  const fixed = (key: string, form: string) =>
+    problems.push({ key, message: `with forRootAsync, give it as forRootAsync({ ${form} }): routes are fixed before the factory runs` });
+  const { webhooks, ion: ionOptions } = options;
+  if (webhooks?.path !== undefined && normalizeWebhookPath(webhooks.path) !== route.path) fixed('webhooks.path', 'webhooks: { path }');
+  if (routeSwitch(webhooks?.enabled) === true && !route.enabled) fixed('webhooks.enabled', 'webhooks: { enabled }');
+  if (webhooks?.decorators !== undefined && webhooks.decorators !== route.decorators) fixed('webhooks.decorators', 'webhooks: { decorators }');
+  if (ionOptions?.path !== undefined && normalizeWebhookPath(ionOptions.path) !== ion.path) fixed('ion.path', 'ion: { path }');
+  const ionEnabled = routeSwitch(ionOptions?.enabled);
+  if (ionEnabled !== undefined && ionEnabled !== ion.enabled) fixed('ion.enabled', 'ion: { enabled }');
+  // Paths given only to forRootAsync itself are not among the options the resolver checks.
+  if (route.enabled && webhooks?.path === undefined && !PLAIN_PATH.test(route.path)) {
+    problems.push({ key: 'webhooks.path', message: PLAIN_PATH_MESSAGE.message });
   }
+  if (ion.enabled && ionOptions?.path === undefined && !PLAIN_PATH.test(ion.path)) {
+    problems.push({ key: 'ion.path', message: PLAIN_PATH_MESSAGE.message });
+  }
+  return problems;
+}
+
+function resolveForRoute(options: EcwidModuleOptions, route: EcwidWebhookRoute, ion: EcwidIonRoute): EcwidResolvedConfig {
+  const problems = routeProblems(options, route, ion);
+  let config: EcwidResolvedConfig;
+  try {
+    config = resolveEcwidConfig(options);
+  } catch (error) {
+    if (error instanceof EcwidConfigError && problems.length > 0) throw new EcwidConfigError([...error.problems, ...problems]);
+    throw error;
+  }
+  if (problems.length > 0) throw new EcwidConfigError(problems);
   if (config.polling.enabled && config.webhooks.enabled && route.enabled) {
     logger.warn('Both webhooks and polling are on: a change seen by both is emitted twice, under different event ids');
   }
@@ -110,7 +142,7 @@ export class EcwidModule extends EcwidConfigurableModule implements NestModule {
     return this.assemble(
       { module: EcwidModule, providers: [{ provide: ECWID_MODULE_OPTIONS, useValue: options }] },
       options.isGlobal,
-      toWebhookRoute(options.webhooks),
+      toWebhookRoute(options.webhooks, hasClientSecret(options)),
       ionRoute(options.ion, typeof legacyKey === 'string' && legacyKey !== ''),
     );
   }
@@ -128,6 +160,7 @@ export class EcwidModule extends EcwidConfigurableModule implements NestModule {
     const providers: Provider[] = [
       { provide: ECWID_MODULE_CLASS, useValue: EcwidModule },
       { provide: ECWID_WEBHOOK_ROUTE, useValue: route },
+      { provide: ECWID_ION_ROUTE, useValue: ion },
       {
         provide: ECWID_ROUTE_CLAIMS,
         useValue: [
@@ -139,7 +172,7 @@ export class EcwidModule extends EcwidConfigurableModule implements NestModule {
       {
         provide: ECWID_RESOLVED_CONFIG,
         useFactory: resolveForRoute,
-        inject: [ECWID_MODULE_OPTIONS, ECWID_WEBHOOK_ROUTE],
+        inject: [ECWID_MODULE_OPTIONS, ECWID_WEBHOOK_ROUTE, ECWID_ION_ROUTE],
       },
       {
         provide: ECWID_HTTP_CLIENT,

@@ -322,6 +322,40 @@ describe.each(ADAPTERS)('webhook routing on %s', (adapter) => {
     await expect(startApp(adapter, { imports: [StoreOne, StoreTwo] })).rejects.toThrow(/ion\.path: stores 1, 2 all receive POSTs at "ecwid\/ion"/);
   });
 
+  it('lets two stores without a client secret share an app: neither takes webhooks, so neither claims the path', async () => {
+    @Module({ imports: [EcwidModule.forRoot({ storeId: 1, token: TOKEN })] })
+    class StoreOne {}
+    // "false" as an instance JSON or an environment variable gives it: off for the route as for the config.
+    @Module({ imports: [EcwidModule.forRoot({ storeId: 2, token: TOKEN, clientSecret: 'secret-two', webhooks: { enabled: 'false' as unknown as boolean } })] })
+    class StoreTwo {}
+    const t = await startApp(adapter, { imports: [StoreOne, StoreTwo] });
+    try {
+      const payload = orderWebhook('order.created', {}, { storeId: 2 });
+      expect((await deliver(t.url, payload, { signature: signatureOf(payload, 'secret-two') })).status).toBe(404);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('counts paths that differ only in case as one, since Express matches them alike', async () => {
+    @Module({ imports: [EcwidModule.forRoot({ storeId: 1, clientSecret: 'secret-one', webhooks: { path: 'Ecwid/Hooks' } })] })
+    class StoreOne {}
+    @Module({ imports: [EcwidModule.forRoot({ storeId: 2, clientSecret: 'secret-two', webhooks: { path: 'ecwid/hooks' } })] })
+    class StoreTwo {}
+    await expect(startApp(adapter, { imports: [StoreOne, StoreTwo] })).rejects.toThrow(/webhooks\.path: stores 1, 2 all receive POSTs/);
+  });
+
+  it('refuses an ION path with a parameter or a wildcard before any route is registered', async () => {
+    await expect(
+      startApp(adapter, { imports: [EcwidModule.forRoot({ storeId: 1, token: TOKEN, ion: { enabled: true, path: 'ion/:store' } })] }),
+    ).rejects.toThrow(/ion\.path: must be a plain path/);
+    await expect(
+      startApp(adapter, {
+        imports: [EcwidModule.forRootAsync({ useFactory: () => ({ storeId: 1, token: TOKEN }), ion: { enabled: true, path: 'ion/*' } })],
+      }),
+    ).rejects.toThrow(/ion\.path: must be a plain path/);
+  });
+
   it('lets two module instances serve two stores on two paths', async () => {
     @Module({ imports: [EcwidModule.forRoot({ storeId: 1, clientSecret: 'secret-one', webhooks: { path: 'one' } })] })
     class StoreOne {}

@@ -37,10 +37,15 @@ export class EcwidRouteCheck implements OnModuleInit {
   check(): void {
     const instances = [...new Set(this.moduleRef.get(EcwidRouteCheck, { strict: false, each: true }))];
     const problems = this.claims.flatMap(({ option, path }) => {
-      const stores = instances.filter((other) => other.claims.some((claim) => claim.path === path));
+      // Express matches paths without regard to case, so two paths that differ only in case are one route there.
+      const stores = instances.filter((other) => other.claims.some((claim) => claim.path.toLowerCase() === path.toLowerCase()));
       if (stores.length < 2) return [];
       const named = stores.map((other) => other.storeId).join(', ');
-      return [{ key: option, message: `stores ${named} all receive POSTs at "${path}"; give each module its own path` }];
+      const remedy =
+        option === 'webhooks.path'
+          ? 'give each module its own path, or webhooks: { enabled: false } to a module that takes no webhooks'
+          : 'give each module its own path';
+      return [{ key: option, message: `stores ${named} all receive POSTs at "${path}"; ${remedy}` }];
     });
     if (problems.length > 0) throw new EcwidConfigError(problems);
   }

@@ -18,9 +18,24 @@ export function normalizeWebhookPath(path: string | undefined): string {
   return (path ?? DEFAULT_WEBHOOK_PATH).replace(/^\/+|\/+$/g, '');
 }
 
-export function toWebhookRoute(options: EcwidWebhookRouteOptions | undefined): EcwidWebhookRoute {
+/**
+ * A route switch as the config resolver reads it: a boolean, or "true" / "false" in any case, as an instance JSON or
+ * an environment variable gives it. Anything else is left to the resolver to report.
+ */
+export function routeSwitch(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (typeof value !== 'string') return undefined;
+  const lower = value.trim().toLowerCase();
+  return lower === 'true' ? true : lower === 'false' ? false : undefined;
+}
+
+/**
+ * `enabledByDefault`: whether webhooks are on when `enabled` is not given, which is when a client secret is
+ * configured; forRootAsync cannot know that before its factory runs, so it registers the route.
+ */
+export function toWebhookRoute(options: EcwidWebhookRouteOptions | undefined, enabledByDefault = true): EcwidWebhookRoute {
   return {
-    enabled: options?.enabled !== false,
+    enabled: routeSwitch(options?.enabled) ?? enabledByDefault,
     path: normalizeWebhookPath(options?.path),
     decorators: options?.decorators ?? [],
   };
