@@ -355,6 +355,12 @@ describe('EcwidSandbox', () => {
       expect(await searchIds('productId=502')).toEqual(ids(1));
     });
 
+    it('never answers one query from another whose values only join to the same text', async () => {
+      expect(await searchIds('keywords=teapot&email=ann%40example.com')).toEqual(ids(0));
+      // One keyword holding "&email=...": no order matches it, however the previous query was cached.
+      expect(await searchIds(`keywords=${encodeURIComponent('teapot&email=ann@example.com')}`)).toEqual([]);
+    });
+
     it('filters by totals with inclusive bounds', async () => {
       expect(await searchIds('totalFrom=10&totalTo=30')).toEqual(ids(0, 1));
       expect(await searchIds('totalFrom=30')).toEqual(ids(0, 3));

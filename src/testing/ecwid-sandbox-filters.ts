@@ -191,7 +191,8 @@ export function compileOrderFilter(query: URLSearchParams): OrderFilter {
       continue;
     }
     predicates.push(predicateFor(name, value.trim()));
-    keyParts.push(`${name}=${value.trim()}`);
+    // Escaped, or `keywords=c&email=x` would share a key with `keywords=c` and `email=x`.
+    keyParts.push(`${name}=${encodeURIComponent(value.trim())}`);
   }
   // Ecwid hides unfinished orders unless the caller asks for payment statuses explicitly.
   if (!query.get('paymentStatus')?.trim()) {
