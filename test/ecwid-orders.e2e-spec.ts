@@ -51,6 +51,17 @@ describe('EcwidOrdersService against the sandbox', () => {
     expect(history.items.map((d) => d.id)).toEqual([created.id]);
   });
 
+  it('refuses an order id that URL parsing would fold away, before any request', async () => {
+    const before = sandbox.requests.length;
+    // '.' would reach GET /orders (a search page, taken for an order) and '..' the store itself.
+    for (const id of ['.', '..', '', ' ']) {
+      await expect(orders.get(id)).rejects.toThrow(/^Not an Ecwid order id/);
+      await expect(orders.update(id, { paymentStatus: 'PAID' })).rejects.toThrow(TypeError);
+      await expect(orders.delete(id)).rejects.toThrow(TypeError);
+    }
+    expect(sandbox.requests.length).toBe(before);
+  });
+
   it('sends the token only as a Bearer header', async () => {
     await orders.search({ limit: 1 });
     expect(lastRequest().authorization).toBe(`Bearer ${sandbox.token}`);

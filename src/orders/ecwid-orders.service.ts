@@ -22,6 +22,17 @@ import type {
 import { checkPageSize, toEcwidQuery } from './ecwid-query';
 
 /**
+ * `/orders/{id}`. An id of `.` or `..` (or none) would not name an order: URL parsing folds such a segment away, and
+ * the request would reach `/orders` (a search) or the store itself. The id may come from an unsigned webhook body.
+ */
+function orderPath(orderId: string): string {
+  if (typeof orderId !== 'string' || orderId.trim() === '' || orderId === '.' || orderId === '..') {
+    throw new TypeError(`Not an Ecwid order id: ${JSON.stringify(String(orderId).slice(0, 40))}`);
+  }
+  return `/orders/${encodeURIComponent(orderId)}`;
+}
+
+/**
  * Reads and changes orders in the store through Ecwid's REST API v3. Without a v3 token but with the legacy
  * Order API key, reads and status updates go through the legacy API (v1) instead, and the rest throws.
  */
@@ -65,7 +76,7 @@ export class EcwidOrdersService implements OnModuleInit {
   async get(orderId: string): Promise<EcwidOrder | null> {
     if (this.legacy) return this.legacy.get(orderId);
     try {
-      return await this.http.request<EcwidOrder>({ method: 'GET', path: `/orders/${encodeURIComponent(orderId)}` });
+      return await this.http.request<EcwidOrder>({ method: 'GET', path: orderPath(orderId) });
     } catch (error) {
       if (error instanceof EcwidApiError && error.status === 404 && error.errorCode !== 'STORE_NOT_FOUND') return null;
       throw error;
@@ -86,14 +97,14 @@ export class EcwidOrdersService implements OnModuleInit {
     if (this.legacy) return this.legacy.update(orderId, patch);
     return this.http.request<EcwidUpdateResult>({
       method: 'PUT',
-      path: `/orders/${encodeURIComponent(orderId)}`,
+      path: orderPath(orderId),
       body: patch,
     });
   }
 
   async delete(orderId: string): Promise<EcwidDeleteResult> {
     if (this.legacy) throw legacyUnsupported('Deleting an order');
-    return this.http.request<EcwidDeleteResult>({ method: 'DELETE', path: `/orders/${encodeURIComponent(orderId)}` });
+    return this.http.request<EcwidDeleteResult>({ method: 'DELETE', path: orderPath(orderId) });
   }
 
   /** `GET /orders/deleted`: Ecwid keeps six months of it. */
