@@ -153,6 +153,24 @@ describe('EcwidOrdersService against the sandbox', () => {
     expect(sandbox.requests.filter((r) => r.path.endsWith('/orders')).map((r) => r.status)).toEqual([503, 503, 200]);
   });
 
+  it("waits for a 5xx's Retry-After, and fails at once when it is longer than retryMaxDelayMs", async () => {
+    const [patient, ref] = await ordersWith({ http: { retryBaseDelayMs: 5, retryMaxDelayMs: 2000 } });
+    try {
+      sandbox.injectFault({ status: 503, times: 1, retryAfterSeconds: 1 });
+      await patient.search();
+      const [unavailable, retried] = sandbox.requests;
+      expect([unavailable.status, retried.status]).toEqual([503, 200]);
+      expect(retried.at - unavailable.at).toBeGreaterThanOrEqual(950);
+
+      sandbox.reset();
+      sandbox.injectFault({ status: 503, times: 1, retryAfterSeconds: 3 });
+      await expect(patient.search()).rejects.toMatchObject({ status: 503, attempts: 1, retryAfterSeconds: 3 });
+      expect(sandbox.requests).toHaveLength(1);
+    } finally {
+      await ref.close();
+    }
+  });
+
   it('gives up after maxRetries and reports the attempts', async () => {
     sandbox.injectFault({ status: 500, times: Infinity });
     const error = (await orders.search().catch((e: unknown) => e)) as EcwidApiError;

@@ -73,7 +73,13 @@ export class EcwidHttpClient {
         this.limiter.pause(Date.now() + waitSeconds * 1000);
       }
       if (!retryable || attempt > maxRetries) throw this.toError(req, failure, attempt);
-      if (failure.status !== 429) await sleep(backoffMs(attempt, this.config.http));
+      if (failure.status !== 429) {
+        // A 5xx may say when to come back (a 503 in maintenance, say). Longer than the backoff's cap, and the call
+        // fails now with `retryAfterSeconds` on the error, rather than hold its caller that long.
+        const hinted = failure.retryAfter;
+        if (hinted !== undefined && hinted * 1000 > this.config.http.retryMaxDelayMs) throw this.toError(req, failure, attempt);
+        await sleep(hinted !== undefined ? hinted * 1000 : backoffMs(attempt, this.config.http));
+      }
     }
   }
 
