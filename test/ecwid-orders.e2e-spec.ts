@@ -62,6 +62,17 @@ describe('EcwidOrdersService against the sandbox', () => {
     expect(sandbox.requests.length).toBe(before);
   });
 
+  it('answers null only for a missing order, not for a 404 from a wrong apiBaseUrl', async () => {
+    const { orderId } = await orders.create({ total: 1 });
+    const [misdirected, ref] = await ordersWith({ apiBaseUrl: sandbox.apiBaseUrl.replace(/\/api\/v3$/, '/api/v2') });
+    try {
+      await expect(misdirected.get(orderId)).rejects.toMatchObject({ status: 404, errorCode: 'RESOURCE_NOT_FOUND' });
+    } finally {
+      await ref.close();
+    }
+    expect(await orders.get('NOSUCH')).toBeNull();
+  });
+
   it('sends the token only as a Bearer header', async () => {
     await orders.search({ limit: 1 });
     expect(lastRequest().authorization).toBe(`Bearer ${sandbox.token}`);

@@ -72,13 +72,20 @@ export class EcwidOrdersService implements OnModuleInit {
     yield* this.pages((offset, limit) => this.search({ ...filters, offset, limit }), filters.offset, filters.limit);
   }
 
-  /** The order, or `null` when Ecwid answers 404 for it (legacy API: by order number). Other failures throw EcwidApiError. */
+  /**
+   * The order, or `null` when Ecwid answers 404 `ORDER_NOT_FOUND` (or a 404 with no error code) for it (legacy API: by
+   * order number). Other failures, another 404 included (a wrong `apiBaseUrl`, say), throw EcwidApiError.
+   */
   async get(orderId: string): Promise<EcwidOrder | null> {
     if (this.legacy) return this.legacy.get(orderId);
     try {
       return await this.http.request<EcwidOrder>({ method: 'GET', path: orderPath(orderId) });
     } catch (error) {
-      if (error instanceof EcwidApiError && error.status === 404 && error.errorCode !== 'STORE_NOT_FOUND') return null;
+      // Only a 404 about the order: a wrong apiBaseUrl or store answers 404 too, and must not pass for a missing order.
+      // Older answers carry no errorCode, so its absence still means the order.
+      if (error instanceof EcwidApiError && error.status === 404 && (error.errorCode ?? 'ORDER_NOT_FOUND') === 'ORDER_NOT_FOUND') {
+        return null;
+      }
       throw error;
     }
   }
