@@ -2,7 +2,7 @@ import { DynamicModule, Logger, Module, NestModule, Optional, Provider } from '@
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { EcwidConfigError, EcwidConfigProblem } from './config/ecwid-config.error';
 import { PLAIN_PATH, PLAIN_PATH_MESSAGE } from './config/ecwid-config.schema';
-import { resolveEcwidConfig } from './config/ecwid-config.resolver';
+import { readBoolean, resolveEcwidConfig } from './config/ecwid-config.resolver';
 import { EcwidConfigService } from './config/ecwid-config.service';
 import { withRedactedView } from './config/ecwid-config.view';
 import type { EcwidIonRouteOptions, EcwidModuleOptions } from './config/ecwid-options.interface';
@@ -30,7 +30,7 @@ import { EcwidNotificationsService } from './notifications/ecwid-notifications.s
 import { EcwidOrderPoller } from './polling/ecwid-order-poller';
 import { EcwidStateOwner } from './state/ecwid-state-owner';
 import type { EcwidStateStore } from './state/ecwid-state-store.interface';
-import { EcwidWebhookRoute, normalizeWebhookPath, routeSwitch, toWebhookRoute } from './webhooks/ecwid-webhook-route';
+import { EcwidWebhookRoute, normalizeWebhookPath, toWebhookRoute } from './webhooks/ecwid-webhook-route';
 import { createEcwidWebhookController } from './webhooks/ecwid-webhook.controller';
 import { EcwidRouteBodyLimits } from './webhooks/ecwid-route-body-limits';
 import { EcwidWebhookAdmission } from './webhooks/ecwid-webhook.admission';
@@ -47,7 +47,7 @@ interface EcwidIonRoute {
 }
 
 function ionRoute(options: EcwidIonRouteOptions | undefined, enabledByDefault: boolean): EcwidIonRoute {
-  return { enabled: routeSwitch(options?.enabled) ?? enabledByDefault, path: normalizeWebhookPath(options?.path ?? DEFAULT_ION_PATH) };
+  return { enabled: readBoolean(options?.enabled) ?? enabledByDefault, path: normalizeWebhookPath(options?.path ?? DEFAULT_ION_PATH) };
 }
 
 /** A client secret in either form: webhooks are on by default only with one, as the config resolver decides. */
@@ -67,10 +67,10 @@ function routeProblems(options: EcwidModuleOptions, route: EcwidWebhookRoute, io
     problems.push({ key, message: `with forRootAsync, give it as forRootAsync({ ${form} }): routes are fixed before the factory runs` });
   const { webhooks, ion: ionOptions } = options;
   if (webhooks?.path !== undefined && normalizeWebhookPath(webhooks.path) !== route.path) fixed('webhooks.path', 'webhooks: { path }');
-  if (routeSwitch(webhooks?.enabled) === true && !route.enabled) fixed('webhooks.enabled', 'webhooks: { enabled }');
+  if (readBoolean(webhooks?.enabled) === true && !route.enabled) fixed('webhooks.enabled', 'webhooks: { enabled }');
   if (webhooks?.decorators !== undefined && webhooks.decorators !== route.decorators) fixed('webhooks.decorators', 'webhooks: { decorators }');
   if (ionOptions?.path !== undefined && normalizeWebhookPath(ionOptions.path) !== ion.path) fixed('ion.path', 'ion: { path }');
-  const ionEnabled = routeSwitch(ionOptions?.enabled);
+  const ionEnabled = readBoolean(ionOptions?.enabled);
   if (ionEnabled !== undefined && ionEnabled !== ion.enabled) fixed('ion.enabled', 'ion: { enabled }');
   // Paths given only to forRootAsync itself are not among the options the resolver checks.
   if (route.enabled && webhooks?.path === undefined && !PLAIN_PATH.test(route.path)) {

@@ -43,6 +43,17 @@ export const ECWID_OPTION_KEYS = Symbol.for('nestjs-ecwid.option-keys');
  */
 export const ECWID_OPTION_PROBLEMS = Symbol.for('nestjs-ecwid.option-problems');
 
+/**
+ * A switch as an instance JSON or an environment variable gives it: a boolean, or "true" / "false" in any case.
+ * Anything else is undefined, for the resolver to report; the module's route switches read it the same way.
+ */
+export function readBoolean(value: unknown): boolean | undefined {
+  if (typeof value === 'boolean') return value;
+  if (typeof value !== 'string') return undefined;
+  const lower = value.trim().toLowerCase();
+  return lower === 'true' ? true : lower === 'false' ? false : undefined;
+}
+
 /** Kinds of constraint that say what a value must be; reported before a range, which means little for a wrong type. */
 const TYPE_CONSTRAINT = /^is/;
 
@@ -132,10 +143,8 @@ function coerce(value: unknown, kind: Coercion): Coerced {
     case 'int':
     case 'number':
       return new Coerced(NUMERIC.test(value) ? Number(value) : value);
-    case 'bool': {
-      const lower = value.trim().toLowerCase();
-      return new Coerced(lower === 'true' ? true : lower === 'false' ? false : value);
-    }
+    case 'bool':
+      return new Coerced(readBoolean(value) ?? value);
     case 'json':
       try {
         return new Coerced(JSON.parse(value));

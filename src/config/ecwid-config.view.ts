@@ -27,7 +27,7 @@ export function redactUrl(url: string): string {
 
 const optionalUrl = (url: string | undefined): string | undefined => (url === undefined ? undefined : redactUrl(url));
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
   if (value === null || typeof value !== 'object') return false;
   const prototype = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;

@@ -1,4 +1,5 @@
 import type { EcwidConfigProblem } from './ecwid-config.error';
+import { isPlainObject } from './ecwid-config.view';
 
 /** Top-level options not read through the resolver's field table. */
 const OTHER_TOP_LEVEL = ['configuration', 'state', 'clock', 'dedupStore', 'isGlobal'];
@@ -31,9 +32,6 @@ function nearest(name: string, known: Iterable<string>): string | undefined {
   }
   return best;
 }
-
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
 
 /**
  * Option names that are slips: a top-level name one edit from a known one (`clientSecrett`, `hydrat`, `webhook`),

@@ -1,3 +1,4 @@
+import { readBoolean } from '../config/ecwid-config.resolver';
 import { DEFAULT_WEBHOOK_PATH } from '../ecwid.constants';
 
 /** Route facts fixed when the module is defined, since Nest registers routes before any options factory runs. */
@@ -19,23 +20,12 @@ export function normalizeWebhookPath(path: string | undefined): string {
 }
 
 /**
- * A route switch as the config resolver reads it: a boolean, or "true" / "false" in any case, as an instance JSON or
- * an environment variable gives it. Anything else is left to the resolver to report.
- */
-export function routeSwitch(value: unknown): boolean | undefined {
-  if (typeof value === 'boolean') return value;
-  if (typeof value !== 'string') return undefined;
-  const lower = value.trim().toLowerCase();
-  return lower === 'true' ? true : lower === 'false' ? false : undefined;
-}
-
-/**
  * `enabledByDefault`: whether webhooks are on when `enabled` is not given, which is when a client secret is
  * configured; forRootAsync cannot know that before its factory runs, so it registers the route.
  */
 export function toWebhookRoute(options: EcwidWebhookRouteOptions | undefined, enabledByDefault = true): EcwidWebhookRoute {
   return {
-    enabled: routeSwitch(options?.enabled) ?? enabledByDefault,
+    enabled: readBoolean(options?.enabled) ?? enabledByDefault,
     path: normalizeWebhookPath(options?.path),
     decorators: options?.decorators ?? [],
   };
