@@ -113,6 +113,13 @@ export interface SandboxFault {
   delayMs?: number;
   /** Destroy the socket without answering. */
   drop?: boolean;
+  /**
+   * Handle the request (a change is made and announced), then destroy the socket without answering: an answer lost on
+   * the way back, which leaves the client unsure whether its call took effect.
+   */
+  loseAnswer?: boolean;
+  /** Send the headers at once, then the body one byte every this many ms: a server that answers, slowly. */
+  trickleMs?: number;
 }
 
 interface Reply {
@@ -489,15 +496,31 @@ export class EcwidSandbox {
       return;
     }
     const reply = fault?.status ? this.faultReply(fault, fault.status, apiPath) : this.answer(method, url, request.headers, rawBody);
+    if (fault?.loseAnswer) {
+      request.socket.destroy();
+      this.requests.push({ ...record, status: 0 });
+      return;
+    }
     const text = reply.text && typeof reply.body === 'string';
-    const body = text ? (reply.body as string) : JSON.stringify(reply.body);
+    const body = Buffer.from(text ? (reply.body as string) : JSON.stringify(reply.body));
     response.writeHead(reply.status, {
       ...reply.headers,
       'content-type': text ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
-      'content-length': Buffer.byteLength(body),
+      'content-length': body.length,
     });
-    response.end(body);
     this.requests.push({ ...record, status: reply.status });
+    if (!fault?.trickleMs) {
+      response.end(body);
+      return;
+    }
+    response.flushHeaders();
+    for (let i = 0; i < body.length; i++) {
+      await this.faultDelay(fault.trickleMs);
+      // The client may have given up and closed the connection.
+      if (response.destroyed) return;
+      response.write(body.subarray(i, i + 1));
+    }
+    response.end();
   }
 
   private faultReply(fault: SandboxFault, status: number, apiPath: string): Reply {
