@@ -238,6 +238,17 @@ describe('EcwidOrdersService over the legacy Order API (v1)', () => {
     expect(error).toMatchObject({ method: 'GET', path: '/orders', status: 500, failure: 'http', attempts: 5 });
   });
 
+  it('holds each attempt to timeoutMs and heeds a 5xx Retry-After, as the v3 client does', async () => {
+    const strict = await ordersWith(seedOptions({}, { http: { ...FAST_RETRIES, timeoutMs: 300, maxRetries: 0 } }));
+    sandbox.injectFault({ trickleMs: 40, match: { path: '/orders' } });
+    await expect(strict.search()).rejects.toMatchObject({ failure: 'timeout', path: '/orders', attempts: 1 });
+
+    sandbox.clearRequests();
+    sandbox.injectFault({ status: 503, retryAfterSeconds: 5, match: { path: '/orders' } });
+    await expect(orders.search()).rejects.toMatchObject({ status: 503, attempts: 1, retryAfterSeconds: 5 });
+    expect(sandbox.requests).toHaveLength(1);
+  });
+
   it('keeps the key out of errors, their JSON and inspection, the service, and every log line', async () => {
     const wrongKeyOrders = await ordersWith(seedOptions({ 'ecwid.order.key': `${ORDER_KEY}-wrong` }));
     const error = await wrongKeyOrders.search().catch((e: unknown) => e);

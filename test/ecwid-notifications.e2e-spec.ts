@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
 import {
@@ -151,6 +153,35 @@ describe('callback notifications', () => {
     await receiver.waitFor(() => receiver.delivered.length === 1);
     expect(receiver.delivered[0].id).toBe(failed.id);
     expect(await service.listFailed()).toEqual([]);
+  });
+
+  it('gives up on a callback that trickles its answer past timeoutMs, which an idle timer would never see', async () => {
+    // Answers at once, then one byte of its body every 40 ms: 2.5 s in all, never silent for long.
+    const slow = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': 64 });
+        res.flushHeaders();
+        let sent = 0;
+        const timer = setInterval(() => {
+          if (res.destroyed || sent === 64) return clearInterval(timer), void res.end();
+          res.write(' ');
+          sent++;
+        }, 40);
+      });
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    try {
+      const callbackUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/callback`;
+      const app = await webhookApp({ callbackUrl, timeoutMs: 200, maxRetries: 0 });
+      expect((await deliver(app.url, orderWebhook('order.created'))).status).toBe(200);
+      const service = app.app.get(EcwidNotificationsService);
+      await eventually(async () => (await service.listFailed()).length > 0, 5000, 50);
+      expect(await service.listFailed()).toEqual([expect.objectContaining({ attempts: 1, lastError: 'ETIMEDOUT' })]);
+    } finally {
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    }
   });
 
   it('stops on 410 Gone, queues meanwhile, and sends everything in order once re-enabled', async () => {

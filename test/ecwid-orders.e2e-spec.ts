@@ -2,6 +2,7 @@ import { inspect } from 'node:util';
 import { Test, TestingModule } from '@nestjs/testing';
 import { EcwidApiError, EcwidModule, EcwidModuleOptions, EcwidNotConfiguredError, EcwidOrdersService } from 'nestjs-ecwid';
 import { EcwidSandbox } from 'nestjs-ecwid/testing';
+import { ECWID_HTTP_CLIENT } from '../src/ecwid.constants';
 
 describe('EcwidOrdersService against the sandbox', () => {
   let sandbox: EcwidSandbox;
@@ -219,6 +220,72 @@ describe('EcwidOrdersService against the sandbox', () => {
     } finally {
       await ref.close();
     }
+  });
+
+  it('holds each attempt to timeoutMs even while an answer trickles in, which resets an idle timer', async () => {
+    const [strict, ref] = await ordersWith({ http: { timeoutMs: 300, maxRetries: 0 } });
+    try {
+      // About 55 bytes at one per 40 ms: over 2 s in all, with never more than 40 ms of silence.
+      sandbox.injectFault({ trickleMs: 40 });
+      await expect(strict.search()).rejects.toMatchObject({ failure: 'timeout', attempts: 1 });
+    } finally {
+      await ref.close();
+    }
+  });
+
+  it('takes a retried DELETE that finds the order gone, after an answer was lost, as done', async () => {
+    const { orderId } = await orders.create({ total: 1 });
+    sandbox.injectFault({ loseAnswer: true, match: { method: 'DELETE' } });
+    await expect(orders.delete(orderId)).resolves.toEqual({ deleteCount: 0, alreadyDeleted: true });
+    expect(sandbox.requests.filter((r) => r.method === 'DELETE').map((r) => r.status)).toEqual([0, 404]);
+    expect(await orders.get(orderId)).toBeNull();
+
+    // Missing at the first attempt, or after an attempt Ecwid refused unanswered (429), it is still an error.
+    await expect(orders.delete(orderId)).rejects.toMatchObject({ status: 404, errorCode: 'ORDER_NOT_FOUND', attempts: 1 });
+    sandbox.injectFault({ status: 429, retryAfterSeconds: 0, match: { method: 'DELETE' } });
+    await expect(orders.delete(orderId)).rejects.toMatchObject({ status: 404, attempts: 2 });
+  });
+
+  it('fails at once on a 429 whose Retry-After is over a minute (a blocked token), and sends nothing on it meanwhile', async () => {
+    // A token of its own: the pause holds every client of a token in the process.
+    const paused = await new EcwidSandbox({ token: 'secret_pause_test_token' }).start();
+    const ref = await Test.createTestingModule({
+      imports: [
+        EcwidModule.forRoot({
+          storeId: paused.storeId,
+          token: paused.token,
+          apiBaseUrl: paused.apiBaseUrl,
+          http: { retryBaseDelayMs: 5, retryMaxDelayMs: 2000 },
+        }),
+      ],
+    }).compile();
+    try {
+      const service = ref.get(EcwidOrdersService);
+      paused.injectFault({ status: 429, retryAfterSeconds: 3600 });
+      await expect(service.search()).rejects.toMatchObject({ status: 429, attempts: 1, retryAfterSeconds: 3600 });
+
+      const unsent = (await service.get('K8XTQ').catch((e: unknown) => e)) as EcwidApiError;
+      expect(unsent).toBeInstanceOf(EcwidApiError);
+      expect(unsent).toMatchObject({ status: 429, errorCode: 'RATE_LIMITED', attempts: 0, method: 'GET', path: '/orders/K8XTQ' });
+      expect(unsent.retryAfterSeconds).toBeGreaterThan(3590);
+      expect(unsent.message).toMatch(/not sent/);
+      expect(paused.requests).toHaveLength(1);
+    } finally {
+      await ref.close();
+      await paused.stop();
+    }
+  });
+
+  it('keeps the token out of a deep inspection of the HTTP client while a request holds its socket', async () => {
+    const client = moduleRef.get(ECWID_HTTP_CLIENT);
+    sandbox.injectFault({ delayMs: 200 });
+    const pending = orders.search();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(sandbox.requests).toHaveLength(0);
+    const shown = `${inspect(client, { depth: 12, showHidden: true })} ${JSON.stringify(client)}`;
+    expect(shown).toContain(String(sandbox.storeId));
+    expect(shown).not.toContain(sandbox.token);
+    await pending;
   });
 
   it('tells the caller which setting is missing when no token is configured', async () => {

@@ -1,4 +1,4 @@
-import { EcwidRateLimiter } from '../src/orders/ecwid-rate-limiter';
+import { EcwidRateLimiter, EcwidRateLimitPause } from '../src/orders/ecwid-rate-limiter';
 
 describe('EcwidRateLimiter', () => {
   it('never lets more than the limit start within one window, and uses the whole ceiling', async () => {
@@ -32,5 +32,24 @@ describe('EcwidRateLimiter', () => {
     limiter.pause(pausedAt + 150);
     await limiter.acquire();
     expect(Date.now() - pausedAt).toBeGreaterThanOrEqual(148);
+  });
+
+  it('refuses a caller whose turn meets a pause longer than it allows, and serves the next callers after it', async () => {
+    const limiter = new EcwidRateLimiter(100, 60_000);
+    limiter.pause(Date.now() + 3_600_000);
+    const refused = limiter.acquire(60_000).catch((e: unknown) => e);
+    const alsoRefused = limiter.acquire(60_000).catch((e: unknown) => e);
+    await expect(refused).resolves.toBeInstanceOf(EcwidRateLimitPause);
+    const error = (await alsoRefused) as EcwidRateLimitPause;
+    expect(error).toBeInstanceOf(EcwidRateLimitPause);
+    expect(error.remainingMs).toBeGreaterThan(3_590_000);
+
+    // A caller behind a refused one is still served, once the pause it accepts is over.
+    const short = new EcwidRateLimiter(1, 20);
+    short.pause(Date.now() + 100);
+    const impatient = short.acquire(10).catch((e: unknown) => e);
+    const patient = short.acquire();
+    expect(await impatient).toBeInstanceOf(EcwidRateLimitPause);
+    await expect(patient).resolves.toBeUndefined();
   });
 });

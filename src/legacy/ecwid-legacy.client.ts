@@ -1,11 +1,13 @@
-import { AxiosInstance, isAxiosError } from 'axios';
+import { AxiosInstance } from 'axios';
 import { createHash } from 'node:crypto';
+import { inspect } from 'node:util';
+import { redactUrl } from '../config/ecwid-config.view';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import type { EcwidSecret } from '../config/ecwid-secret';
-import { EcwidApiError, EcwidApiFailure, EcwidNotConfiguredError } from '../orders/ecwid-api.error';
-import { createEcwidAxios } from '../orders/ecwid-axios';
+import { EcwidApiError, EcwidNotConfiguredError } from '../orders/ecwid-api.error';
+import { createEcwidAxios, ecwidErrorFields, EcwidAttemptFailure, requestWithin, unansweredFailure } from '../orders/ecwid-axios';
 import { EcwidRateLimiter, EcwidRateLimiterRegistry } from '../orders/ecwid-rate-limiter';
-import { backoffMs, retryAfterSeconds, sleep, TRANSIENT_CODES } from '../orders/ecwid-retry';
+import { answeredFailure, callWithRetries } from '../orders/ecwid-retry';
 
 export type EcwidLegacyMethod = 'GET' | 'POST';
 
@@ -14,14 +16,6 @@ const KEY_PARAMETER = 'secure_auth_key';
 const ERROR_TEXT_LIMIT = 200;
 /** The path errors name: the query string is left out, as it carries the key. */
 const ERROR_PATH = '/orders';
-
-interface Failure {
-  kind: EcwidApiFailure;
-  code?: string;
-  status?: number;
-  body?: unknown;
-  retryAfter?: number;
-}
 
 /** The legacy root beside the configured v3 one, so the sandbox, or a proxy, serves both. */
 export function legacyApiBaseUrl(apiBaseUrl: string): string {
@@ -50,27 +44,21 @@ export class EcwidLegacyClient {
     this.#key = key;
     this.settings = config.http;
     this.ordersUrl = `${config.legacy.apiBaseUrl ?? legacyApiBaseUrl(config.apiBaseUrl)}/${config.storeId}/orders`;
-    this.axios = createEcwidAxios(config);
+    this.axios = createEcwidAxios();
     const limiterKey = createHash('sha256').update(`legacy:${key.reveal()}`).digest('hex');
     this.limiter = EcwidRateLimiterRegistry.for(limiterKey, config.http.requestsPerMinute, config.http.rateLimitWindowMs);
   }
 
   /** The orders endpoint with these filters; a POST sets the `new_*` values on every order they select. */
-  async request<T>(method: EcwidLegacyMethod, filters: URLSearchParams): Promise<T> {
-    for (let attempt = 1; ; attempt++) {
-      await this.limiter.acquire();
-      const outcome = await this.attempt(method, filters);
-      if ('data' in outcome) return outcome.data as T;
-      const failure = outcome;
-      if (failure.status === 429) this.limiter.pause(Date.now() + (failure.retryAfter ?? 1) * 1000);
-      const retryable =
-        failure.kind === 'http'
-          ? failure.status === 429 || (failure.status! >= 500 && failure.status !== 501)
-          : // Every legacy call here reads, or sets statuses to given values: each is safe to repeat.
-            failure.kind === 'timeout' || TRANSIENT_CODES.has(failure.code ?? '');
-      if (!retryable || attempt > this.settings.maxRetries) throw this.toError(method, failure, attempt);
-      if (failure.status !== 429) await sleep(backoffMs(attempt, this.settings));
-    }
+  request<T>(method: EcwidLegacyMethod, filters: URLSearchParams): Promise<T> {
+    return callWithRetries<T>({
+      limiter: this.limiter,
+      http: this.settings,
+      // Every legacy call here reads, or sets statuses to given values: each is safe to repeat.
+      idempotent: true,
+      attempt: () => this.attempt<T>(method, filters),
+      toError: (failure, attempts) => this.toError(method, failure, attempts),
+    });
   }
 
   /** Follows a page's `nextUrl` by its filters alone, so the key is only ever sent to the configured endpoint. */
@@ -80,33 +68,39 @@ export class EcwidLegacyClient {
     return this.request<T>('GET', filters);
   }
 
-  private async attempt(method: EcwidLegacyMethod, filters: URLSearchParams): Promise<Failure | { data: unknown }> {
+  private async attempt<T>(method: EcwidLegacyMethod, filters: URLSearchParams): Promise<EcwidAttemptFailure | { value: T }> {
     const params = new URLSearchParams(filters);
     params.set(KEY_PARAMETER, this.#key.reveal());
     try {
-      const res = await this.axios.request({ method, url: this.ordersUrl, params });
-      if (res.status >= 200 && res.status < 300) return { data: res.data };
-      return { kind: 'http', status: res.status, body: res.data, retryAfter: retryAfterSeconds(res.headers['retry-after']) };
+      const res = await requestWithin(this.axios, { method, url: this.ordersUrl, params }, this.settings.timeoutMs);
+      return res.status >= 200 && res.status < 300 ? { value: res.data as T } : answeredFailure(res);
     } catch (error) {
-      const code = isAxiosError(error) ? error.code : undefined;
-      const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
-      return { kind: timedOut ? 'timeout' : 'network', code: code ?? (error as Error).name };
+      return unansweredFailure(error);
     }
   }
 
-  private toError(method: EcwidLegacyMethod, failure: Failure, attempts: number): EcwidApiError {
-    const body = failure.body !== null && typeof failure.body === 'object' ? (failure.body as Record<string, unknown>) : {};
-    const text = typeof body.errorMessage === 'string' ? body.errorMessage : typeof failure.body === 'string' ? failure.body : undefined;
+  private toError(method: EcwidLegacyMethod, failure: EcwidAttemptFailure, attempts: number): EcwidApiError {
+    const { errorCode, errorMessage } = ecwidErrorFields(failure.body);
+    const text = errorMessage ?? (typeof failure.body === 'string' ? failure.body : undefined);
     return new EcwidApiError({
       method,
       path: ERROR_PATH,
       failure: failure.kind,
       status: failure.status,
-      errorCode: typeof body.errorCode === 'string' ? body.errorCode : undefined,
+      errorCode,
       errorMessage: failure.kind === 'http' ? this.redact(text)?.trim().slice(0, ERROR_TEXT_LIMIT) : failure.code,
       retryAfterSeconds: failure.retryAfter,
       attempts,
     });
+  }
+
+  /** Shows the endpoint without its key and nothing of the connection, whose sockets hold the last URL, key included. */
+  toJSON(): { ordersUrl: string } {
+    return { ordersUrl: redactUrl(this.ordersUrl) };
+  }
+
+  [inspect.custom](): unknown {
+    return this.toJSON();
   }
 
   /** A legacy error page may quote the request URL, key included: raw, percent-encoded or form-encoded. */

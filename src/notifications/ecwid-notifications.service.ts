@@ -2,6 +2,8 @@ import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBoo
 import axios, { AxiosInstance } from 'axios';
 import { randomUUID } from 'node:crypto';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
+import { requestWithin } from '../orders/ecwid-axios';
+import { retryAfterSeconds } from '../orders/ecwid-retry';
 import { ecwidLeaseHolderId } from '../state/ecwid-lease-holder';
 import { ECWID_RESOLVED_CONFIG, ECWID_STATE_STORE, NOTIFY_BATCH_POLLING, NOTIFY_BATCH_WEBHOOK } from '../ecwid.constants';
 import { EcwidEventDispatcher } from '../events/ecwid-event.dispatcher';
@@ -30,11 +32,6 @@ const ENTRIES_FORMED_PER_TICK = 200;
 const ENTRIES_READ_PER_TICK = 5000;
 const DISABLED_FLAG = 'disabled';
 
-function retryAfterMs(header: unknown): number {
-  const seconds = Number(header);
-  return Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : 0;
-}
-
 /**
  * Sends the outbox to the callback URL in the Cloud Elements notification shape, one sender per store (by lease),
  * keeping per-order order: a notification is not sent while an earlier one that holds the same order is unsent.
@@ -56,7 +53,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     private readonly dispatcher: EcwidEventDispatcher,
   ) {
     this.collections = outboxCollections(config.storeId);
-    this.http = axios.create({ timeout: config.notifications.timeoutMs, validateStatus: () => true, maxRedirects: 0 });
+    this.http = axios.create({ validateStatus: () => true, maxRedirects: 0 });
   }
 
   private get leaseKey(): string {
@@ -241,9 +238,13 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     let error: string | undefined;
     let waitAtLeast = 0;
     try {
-      const res = await this.http.post(callbackUrl, n.body, { headers, transformRequest: [(data: string) => data] });
+      const res = await requestWithin(
+        this.http,
+        { method: 'POST', url: callbackUrl, data: n.body, headers, transformRequest: [(data: string) => data] },
+        this.config.notifications.timeoutMs,
+      );
       status = res.status;
-      waitAtLeast = retryAfterMs(res.headers['retry-after']);
+      waitAtLeast = (retryAfterSeconds(res.headers['retry-after']) ?? 0) * 1000;
     } catch (e) {
       error = (e as { code?: string }).code ?? (e as Error).name;
     }

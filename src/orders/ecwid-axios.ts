@@ -1,17 +1,66 @@
-import axios, { AxiosInstance } from 'axios';
+import axios, { AxiosError, AxiosInstance, AxiosRequestConfig, AxiosResponse, isAxiosError } from 'axios';
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
+import type { EcwidApiFailure } from './ecwid-api.error';
 
-/** How both Ecwid clients talk HTTP: kept-alive connections, the configured timeout, statuses left to the caller. */
-export function createEcwidAxios(config: EcwidResolvedConfig, baseURL?: string): AxiosInstance {
+/** How both Ecwid clients talk HTTP: kept-alive connections, statuses left to the caller. Deadlines come per request. */
+export function createEcwidAxios(baseURL?: string): AxiosInstance {
   return axios.create({
     baseURL,
-    timeout: config.http.timeoutMs,
     validateStatus: () => true,
     httpAgent: new http.Agent({ keepAlive: true }),
     httpsAgent: new https.Agent({ keepAlive: true }),
     maxRedirects: 0,
     headers: { Accept: 'application/json' },
   });
+}
+
+/**
+ * One request, held to `timeoutMs` from its start to the last byte of the answer. Axios's own `timeout` is an idle
+ * timer that restarts with every chunk, so a server trickling its answer could hold a call far longer than asked.
+ * Past the deadline the request is aborted and fails as axios's timeouts do, with code `ETIMEDOUT`.
+ */
+export async function requestWithin<T = unknown>(
+  client: AxiosInstance,
+  request: AxiosRequestConfig,
+  timeoutMs: number,
+): Promise<AxiosResponse<T>> {
+  const deadline = new AbortController();
+  const timer = setTimeout(() => deadline.abort(), timeoutMs);
+  try {
+    return await client.request<T>({ ...request, signal: deadline.signal });
+  } catch (error) {
+    if (!deadline.signal.aborted) throw error;
+    throw new AxiosError(`timeout of ${timeoutMs}ms exceeded`, AxiosError.ETIMEDOUT, isAxiosError(error) ? error.config : undefined);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** What went wrong with one attempt: Ecwid's answer, or why there was none. */
+export interface EcwidAttemptFailure {
+  kind: EcwidApiFailure;
+  /** Node's or axios's code when there was no answer (`ECONNRESET`, `ETIMEDOUT`, ...). */
+  code?: string;
+  status?: number;
+  body?: unknown;
+  /** `Retry-After`, in seconds. */
+  retryAfter?: number;
+}
+
+/** A request that got no answer: timed out, or a network error. */
+export function unansweredFailure(error: unknown): EcwidAttemptFailure {
+  const code = isAxiosError(error) ? error.code : undefined;
+  const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
+  return { kind: timedOut ? 'timeout' : 'network', code: code ?? (error as Error).name };
+}
+
+/** `errorCode` and `errorMessage` of an Ecwid error body, when it has them. */
+export function ecwidErrorFields(body: unknown): { errorCode?: string; errorMessage?: string } {
+  if (body === null || typeof body !== 'object') return {};
+  const { errorCode, errorMessage } = body as Record<string, unknown>;
+  return {
+    errorCode: typeof errorCode === 'string' ? errorCode : undefined,
+    errorMessage: typeof errorMessage === 'string' ? errorMessage : undefined,
+  };
 }

@@ -1,19 +1,31 @@
-import { AxiosInstance, isAxiosError } from 'axios';
+import { AxiosInstance } from 'axios';
 import { createHash } from 'node:crypto';
+import { inspect } from 'node:util';
+import { redactUrl } from '../config/ecwid-config.view';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
-import { createEcwidAxios } from './ecwid-axios';
-import { EcwidApiError, EcwidApiFailure, EcwidNotConfiguredError } from './ecwid-api.error';
+import { createEcwidAxios, ecwidErrorFields, EcwidAttemptFailure, requestWithin, unansweredFailure } from './ecwid-axios';
+import { EcwidApiError, EcwidNotConfiguredError } from './ecwid-api.error';
 import { EcwidRateLimiter, EcwidRateLimiterRegistry } from './ecwid-rate-limiter';
-import { backoffMs, NEVER_SENT_CODES, retryAfterSeconds, sleep, TRANSIENT_CODES } from './ecwid-retry';
+import { answeredFailure, callWithRetries } from './ecwid-retry';
 
 export type EcwidQueryValue = string | number | boolean | undefined;
 
-export interface EcwidRequest {
+export interface EcwidRequest<T> {
   method: 'GET' | 'POST' | 'PUT' | 'DELETE';
   /** Below the store root, e.g. `/orders`. */
   path: string;
   query?: Record<string, EcwidQueryValue>;
   body?: unknown;
+  /**
+   * The answer when a retry finds the order gone (404 `ORDER_NOT_FOUND`) after an attempt whose answer was lost: that
+   * attempt most likely did the work. For DELETE; without it, such a 404 throws.
+   */
+  ifAlreadyGone?: T;
+}
+
+/** Ecwid's 404 for a missing order; older answers carry no errorCode, so its absence still means the order. */
+export function isOrderNotFound(answer: { status?: number; errorCode?: string }): boolean {
+  return answer.status === 404 && (answer.errorCode ?? 'ORDER_NOT_FOUND') === 'ORDER_NOT_FOUND';
 }
 
 
@@ -29,74 +41,67 @@ export class EcwidHttpClient {
 
   constructor(private readonly config: EcwidResolvedConfig) {
     this.#token = config.token?.reveal();
-    this.axios = createEcwidAxios(config, `${config.apiBaseUrl}/${config.storeId}`);
+    this.axios = createEcwidAxios(`${config.apiBaseUrl}/${config.storeId}`);
     const limiterKey = createHash('sha256').update(this.#token ?? `store:${config.storeId}`).digest('hex');
     this.limiter = EcwidRateLimiterRegistry.for(limiterKey, config.http.requestsPerMinute, config.http.rateLimitWindowMs);
   }
 
-  async request<T>(req: EcwidRequest): Promise<T> {
+  async request<T>(req: EcwidRequest<T>): Promise<T> {
     if (!this.#token) {
       throw new EcwidNotConfiguredError(
         `Ecwid API ${req.method} ${req.path} needs a REST API v3 token (option "token", instance key "ecwid.api.token", env ECWID_TOKEN)`,
       );
     }
-    const idempotent = req.method !== 'POST';
-    const { maxRetries } = this.config.http;
-    for (let attempt = 1; ; attempt++) {
-      await this.limiter.acquire();
-      let failure: { kind: EcwidApiFailure; code?: string; status?: number; body?: unknown; retryAfter?: number };
-      try {
-        const res = await this.axios.request({
-          method: req.method,
-          url: req.path,
-          params: req.query,
-          data: req.body,
-          headers: {
-            Authorization: `Bearer ${this.#token}`,
-            ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-          },
-        });
-        if (res.status >= 200 && res.status < 300) return res.data as T;
-        failure = { kind: 'http', status: res.status, body: res.data, retryAfter: retryAfterSeconds(res.headers['retry-after']) };
-      } catch (error) {
-        const code = isAxiosError(error) ? error.code : undefined;
-        const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
-        failure = { kind: timedOut ? 'timeout' : 'network', code: code ?? (error as Error).name };
-      }
-
-      const retryable =
-        failure.kind === 'http'
-          ? failure.status === 429 || (idempotent && failure.status! >= 500 && failure.status !== 501)
-          : idempotent ? TRANSIENT_CODES.has(failure.code ?? '') || failure.kind === 'timeout' : NEVER_SENT_CODES.has(failure.code ?? '');
-      if (failure.status === 429) {
-        const waitSeconds = failure.retryAfter ?? 1;
-        this.limiter.pause(Date.now() + waitSeconds * 1000);
-      }
-      if (!retryable || attempt > maxRetries) throw this.toError(req, failure, attempt);
-      if (failure.status !== 429) {
-        // A 5xx may say when to come back (a 503 in maintenance, say). Longer than the backoff's cap, and the call
-        // fails now with `retryAfterSeconds` on the error, rather than hold its caller that long.
-        const hinted = failure.retryAfter;
-        if (hinted !== undefined && hinted * 1000 > this.config.http.retryMaxDelayMs) throw this.toError(req, failure, attempt);
-        await sleep(hinted !== undefined ? hinted * 1000 : backoffMs(attempt, this.config.http));
-      }
-    }
+    const token = this.#token;
+    return callWithRetries<T>({
+      limiter: this.limiter,
+      http: this.config.http,
+      idempotent: req.method !== 'POST',
+      attempt: async () => {
+        try {
+          const res = await requestWithin(
+            this.axios,
+            {
+              method: req.method,
+              url: req.path,
+              params: req.query,
+              data: req.body,
+              headers: {
+                Authorization: `Bearer ${token}`,
+                ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+              },
+            },
+            this.config.http.timeoutMs,
+          );
+          return res.status >= 200 && res.status < 300 ? { value: res.data as T } : answeredFailure(res);
+        } catch (error) {
+          return unansweredFailure(error);
+        }
+      },
+      settle: (failure, afterUnknownOutcome) =>
+        req.ifAlreadyGone !== undefined && afterUnknownOutcome && isOrderNotFound({ ...failure, ...ecwidErrorFields(failure.body) }) ? { value: req.ifAlreadyGone } : undefined,
+      toError: (failure, attempts) => this.toError(req, failure, attempts),
+    });
   }
 
-  private toError(
-    req: EcwidRequest,
-    failure: { kind: EcwidApiFailure; code?: string; status?: number; body?: unknown; retryAfter?: number },
-    attempts: number,
-  ): EcwidApiError {
-    const body = failure.body !== null && typeof failure.body === 'object' ? (failure.body as Record<string, unknown>) : {};
-    const message = typeof body.errorMessage === 'string' ? body.errorMessage : undefined;
+  /** Shows the store and nothing of the connection: its sockets hold the last request's headers, token included. */
+  toJSON(): { storeId: number; apiBaseUrl: string } {
+    return { storeId: this.config.storeId, apiBaseUrl: redactUrl(this.config.apiBaseUrl) };
+  }
+
+  [inspect.custom](): unknown {
+    return this.toJSON();
+  }
+
+  private toError(req: EcwidRequest<unknown>, failure: EcwidAttemptFailure, attempts: number): EcwidApiError {
+    const { errorCode, errorMessage } = ecwidErrorFields(failure.body);
     return new EcwidApiError({
       method: req.method,
       path: req.path,
       failure: failure.kind,
       status: failure.status,
-      errorCode: typeof body.errorCode === 'string' ? body.errorCode : undefined,
-      errorMessage: failure.kind === 'http' ? this.redact(message) : failure.code,
+      errorCode,
+      errorMessage: failure.kind === 'http' ? this.redact(errorMessage) : failure.code,
       retryAfterSeconds: failure.retryAfter,
       attempts,
     });

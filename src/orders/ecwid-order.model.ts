@@ -127,6 +127,8 @@ export interface EcwidUpdateResult {
 
 export interface EcwidDeleteResult {
   deleteCount: number;
+  /** Set when a retry found the order gone after an attempt whose answer was lost (see `EcwidOrdersService.delete`). */
+  alreadyDeleted?: true;
 }
 
 /** A time filter: a `Date` (sent as UNIX seconds), UNIX seconds, or Ecwid's `yyyy-MM-dd HH:mm:ss`. */

@@ -5,7 +5,7 @@ import { ECWID_HTTP_CLIENT, ECWID_MAX_PAGE_SIZE, ECWID_RESOLVED_CONFIG } from '.
 import { EcwidLegacyOrders } from '../legacy/ecwid-legacy-orders';
 import { legacyUnsupported } from '../legacy/ecwid-legacy-unsupported';
 import { EcwidApiError } from './ecwid-api.error';
-import { EcwidHttpClient } from './ecwid-http.client';
+import { EcwidHttpClient, isOrderNotFound } from './ecwid-http.client';
 import type {
   EcwidCreateOrderResult,
   EcwidDeleteResult,
@@ -82,10 +82,7 @@ export class EcwidOrdersService implements OnModuleInit {
       return await this.http.request<EcwidOrder>({ method: 'GET', path: orderPath(orderId) });
     } catch (error) {
       // Only a 404 about the order: a wrong apiBaseUrl or store answers 404 too, and must not pass for a missing order.
-      // Older answers carry no errorCode, so its absence still means the order.
-      if (error instanceof EcwidApiError && error.status === 404 && (error.errorCode ?? 'ORDER_NOT_FOUND') === 'ORDER_NOT_FOUND') {
-        return null;
-      }
+      if (error instanceof EcwidApiError && isOrderNotFound(error)) return null;
       throw error;
     }
   }
@@ -109,9 +106,18 @@ export class EcwidOrdersService implements OnModuleInit {
     });
   }
 
+  /**
+   * `DELETE /orders/{id}`: `{ deleteCount: 1 }`. A retry that finds the order gone after an attempt whose answer was
+   * lost (a timeout, a dropped connection, a 5xx) resolves `{ deleteCount: 0, alreadyDeleted: true }`: that attempt
+   * most likely deleted it. An order missing at the first attempt throws EcwidApiError 404 `ORDER_NOT_FOUND`.
+   */
   async delete(orderId: string): Promise<EcwidDeleteResult> {
     if (this.legacy) throw legacyUnsupported('Deleting an order');
-    return this.http.request<EcwidDeleteResult>({ method: 'DELETE', path: orderPath(orderId) });
+    return this.http.request<EcwidDeleteResult>({
+      method: 'DELETE',
+      path: orderPath(orderId),
+      ifAlreadyGone: { deleteCount: 0, alreadyDeleted: true },
+    });
   }
 
   /** `GET /orders/deleted`: Ecwid keeps six months of it. */

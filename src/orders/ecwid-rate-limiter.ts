@@ -1,3 +1,12 @@
+/** Refusal to wait out a pause longer than the caller allows. */
+export class EcwidRateLimitPause extends Error {
+  override readonly name = 'EcwidRateLimitPause';
+
+  constructor(readonly remainingMs: number) {
+    super(`Paused for another ${Math.ceil(remainingMs / 1000)} s after a 429`);
+  }
+}
+
 /**
  * Keeps one token under N requests in any rolling window: a ring of the last N start times.
  * A request may start once the oldest of those is a full window old, which never exceeds the limit
@@ -17,10 +26,13 @@ export class EcwidRateLimiter {
     this.starts = new Array<number>(limit).fill(-Infinity);
   }
 
-  /** Resolves when the caller may send; callers are served first come, first served. */
-  acquire(): Promise<void> {
-    const turn = this.queue.then(() => this.waitForSlot());
-    this.queue = turn;
+  /**
+   * Resolves when the caller may send; callers are served first come, first served. Rejects with EcwidRateLimitPause
+   * when, at the caller's turn, a pause has longer than `maxPauseMs` left to run.
+   */
+  acquire(maxPauseMs = Infinity): Promise<void> {
+    const turn = this.queue.then(() => this.waitForSlot(maxPauseMs));
+    this.queue = turn.catch(() => undefined);
     return turn;
   }
 
@@ -29,9 +41,10 @@ export class EcwidRateLimiter {
     this.pausedUntil = Math.max(this.pausedUntil, untilMs);
   }
 
-  private async waitForSlot(): Promise<void> {
+  private async waitForSlot(maxPauseMs: number): Promise<void> {
     for (;;) {
       const now = this.now();
+      if (this.pausedUntil - now > maxPauseMs) throw new EcwidRateLimitPause(this.pausedUntil - now);
       const freeAt = Math.max(this.starts[this.next] + this.windowMs, this.pausedUntil);
       if (freeAt <= now) {
         this.starts[this.next] = now;

@@ -1,4 +1,7 @@
+import type { AxiosResponse } from 'axios';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
+import type { EcwidAttemptFailure } from './ecwid-axios';
+import { EcwidRateLimiter, EcwidRateLimitPause } from './ecwid-rate-limiter';
 
 /** Only a connection that was never made is safe to retry for a call that is not idempotent. */
 export const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
@@ -21,4 +24,86 @@ export function retryAfterSeconds(header: unknown): number | undefined {
 /** Capped exponential backoff with full jitter, so clients that failed together do not retry together. */
 export function backoffMs(attempt: number, http: EcwidResolvedConfig['http']): number {
   return Math.random() * Math.min(http.retryMaxDelayMs, http.retryBaseDelayMs * 2 ** (attempt - 1));
+}
+
+/** An answer outside 2xx, as a failure. */
+export function answeredFailure(res: AxiosResponse): EcwidAttemptFailure {
+  return { kind: 'http', status: res.status, body: res.data, retryAfter: retryAfterSeconds(res.headers['retry-after']) };
+}
+
+/**
+ * Whether another attempt may follow. A 429 always: Ecwid refused before doing anything. A 5xx (but 501), a timeout
+ * or a transient network error only for a call that is safe to repeat; otherwise only a connection never made.
+ */
+function mayRetry(failure: EcwidAttemptFailure, idempotent: boolean): boolean {
+  if (failure.kind === 'http') return failure.status === 429 || (idempotent && failure.status! >= 500 && failure.status !== 501);
+  if (idempotent) return failure.kind === 'timeout' || TRANSIENT_CODES.has(failure.code ?? '');
+  return NEVER_SENT_CODES.has(failure.code ?? '');
+}
+
+/** Whether the failed attempt may have reached Ecwid and done its work, with the answer lost on the way back. */
+export function outcomeUnknown(failure: EcwidAttemptFailure): boolean {
+  if (failure.kind === 'http') return failure.status! >= 500;
+  return failure.kind === 'timeout' || !NEVER_SENT_CODES.has(failure.code ?? '');
+}
+
+export interface EcwidRetryingCall<T> {
+  limiter: EcwidRateLimiter;
+  http: EcwidResolvedConfig['http'];
+  /** Safe to repeat after an attempt whose outcome is unknown. */
+  idempotent: boolean;
+  /** One attempt: the value, or what went wrong. */
+  attempt(): Promise<{ value: T } | EcwidAttemptFailure>;
+  /** A failure that still answers the call, given whether an earlier attempt's outcome is unknown (a retried DELETE's 404). */
+  settle?(failure: EcwidAttemptFailure, afterUnknownOutcome: boolean): { value: T } | undefined;
+  toError(failure: EcwidAttemptFailure, attempts: number): Error;
+}
+
+/**
+ * Ecwid's limit is per minute, so a 429 asking for up to a minute is the limit at work; a longer one means the token
+ * is blocked (Ecwid blocks a token that keeps failing for longer).
+ */
+const RATE_LIMIT_MINUTE_MS = 60_000;
+
+/**
+ * Runs a call under the token's limiter with capped, jittered retries. `Retry-After` is honoured: after a 429 the
+ * whole token waits. A wait longer than `retryMaxDelayMs` (for a 429: longer than that and a minute) fails the call at
+ * once, with `retryAfterSeconds`, rather than hold its caller that long; calls that meet such a pause fail so, unsent.
+ */
+export async function callWithRetries<T>(call: EcwidRetryingCall<T>): Promise<T> {
+  const { maxRetries, retryMaxDelayMs } = call.http;
+  const longestPauseMs = Math.max(retryMaxDelayMs, RATE_LIMIT_MINUTE_MS);
+  let unknownBefore = false;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await call.limiter.acquire(longestPauseMs);
+    } catch (error) {
+      if (!(error instanceof EcwidRateLimitPause)) throw error;
+      throw call.toError(pausedFailure(error), attempt - 1);
+    }
+    const outcome = await call.attempt();
+    if ('value' in outcome) return outcome.value;
+    const settled = call.settle?.(outcome, unknownBefore);
+    if (settled) return settled.value;
+    unknownBefore ||= outcomeUnknown(outcome);
+
+    const hintedMs = outcome.retryAfter === undefined ? undefined : outcome.retryAfter * 1000;
+    if (outcome.status === 429) call.limiter.pause(Date.now() + (hintedMs ?? 1000));
+    if (!mayRetry(outcome, call.idempotent) || attempt > maxRetries) throw call.toError(outcome, attempt);
+    if (hintedMs !== undefined && hintedMs > (outcome.status === 429 ? longestPauseMs : retryMaxDelayMs)) {
+      throw call.toError(outcome, attempt);
+    }
+    // After a 429 the limiter's pause is the wait.
+    if (outcome.status !== 429) await sleep(hintedMs ?? backoffMs(attempt, call.http));
+  }
+}
+
+function pausedFailure(pause: EcwidRateLimitPause): EcwidAttemptFailure {
+  const seconds = Math.ceil(pause.remainingMs / 1000);
+  return {
+    kind: 'http',
+    status: 429,
+    retryAfter: seconds,
+    body: { errorCode: 'RATE_LIMITED', errorMessage: `not sent: Ecwid's Retry-After holds this token for another ${seconds} s` },
+  };
 }
