@@ -206,6 +206,8 @@ describe('EcwidOrdersService over the legacy Order API (v1)', () => {
       ['an unsupported filter', () => orders.search({ keywords: 'ada' })],
       ['several ids', () => orders.search({ ids: [number, '400000002'] })],
       ['a string id', () => orders.get(placed.id)],
+      ['responseFields on get', () => orders.get(number, { responseFields: 'id' })],
+      ['responseFields on search', () => orders.search({ responseFields: 'items(id)' })],
     ];
     for (const [what, attempt] of attempts) {
       const error = await attempt().then(

@@ -132,6 +132,35 @@ describe('EcwidOrdersService against the sandbox', () => {
     expect(ids).toHaveLength(3);
   });
 
+  it('asks for only some fields with responseFields, and checks the selection before sending', async () => {
+    const { orderId } = await orders.create({ email: 'ann@example.com', total: 7, items: [{ sku: 'T-1', name: 'Teapot', price: 7, quantity: 1 }] });
+    expect(await orders.get(orderId, { responseFields: 'id,email,items(sku)' })).toEqual({
+      id: orderId,
+      email: 'ann@example.com',
+      items: [{ sku: 'T-1' }],
+    });
+    expect(await orders.search({ responseFields: 'total' })).toEqual({ total: 1 });
+
+    sandbox.clearRequests();
+    await expect(orders.search({ responseFields: 'items(id' })).rejects.toThrow(/responseFields "items\(id": "\)" is missing/);
+    await expect(orders.get(orderId, { responseFields: 'id,,email' })).rejects.toThrow(TypeError);
+    // On a search the selection is of the page: 'id,email' would keep nothing to walk.
+    await expect(orders.iterate({ responseFields: 'id,email' }).next()).rejects.toThrow(/write items\(id,email\)/);
+    expect(sandbox.requests).toHaveLength(0);
+  });
+
+  it('walks every order with a responseFields that leaves out total, adding total so it stops on time', async () => {
+    sandbox.seedOrders(150);
+    const seen: unknown[] = [];
+    for await (const order of orders.iterate({ responseFields: 'items(id)' })) seen.push(order);
+    expect(seen).toHaveLength(150);
+    expect(seen.every((order) => Object.keys(order as object).join() === 'id')).toBe(true);
+    expect(sandbox.requests.map((r) => [r.query.offset, r.query.responseFields])).toEqual([
+      ['0', 'items(id),total'],
+      ['100', 'items(id),total'],
+    ]);
+  });
+
   it('refuses a page size Ecwid would refuse, before sending anything', async () => {
     sandbox.clearRequests();
     await expect(orders.search({ limit: 101 })).rejects.toThrow(RangeError);

@@ -412,6 +412,23 @@ describe('EcwidSandbox', () => {
     });
   });
 
+  describe('responseFields', () => {
+    it('answers only the fields named, in the page and in each order, as Ecwid does', async () => {
+      const order = sandbox.createOrder({ email: 'ann@example.com', total: 7, items: [{ sku: 'T-1', name: 'Teapot', price: 7, quantity: 1 }] });
+      expect(await search('responseFields=items(id,total)')).toEqual({ items: [{ id: order.id, total: 7 }] });
+      expect(await search('responseFields=total,count')).toEqual({ total: 1, count: 1 });
+      const one = await call('GET', `/orders/${order.id}?responseFields=${encodeURIComponent('id, email, items(sku), nowhere')}`);
+      expect(one.json).toEqual({ id: order.id, email: 'ann@example.com', items: [{ sku: 'T-1' }] });
+    });
+
+    it('answers 400 for a selection it cannot read', async () => {
+      for (const bad of ['items(id', 'items)', 'id,,email', '']) {
+        const { status, json } = await call('GET', `/orders?responseFields=${encodeURIComponent(bad)}`);
+        expect([status, json.errorCode]).toEqual([400, 'WRONG_PARAMETER']);
+      }
+    });
+  });
+
   describe('bulk seed', () => {
     it('seeds 100,000 orders without webhooks and pages through them with an updatedFrom filter', async () => {
       const receiver = await startReceiver();
@@ -754,6 +771,27 @@ describe('EcwidSandbox', () => {
       const started = Date.now();
       expect((await call('GET', '/orders')).status).toBe(500);
       expect(Date.now() - started).toBeGreaterThanOrEqual(140);
+    });
+
+    it('makes the change and then drops the connection for loseAnswer', async () => {
+      const order = sandbox.createOrder();
+      sandbox.injectFault({ loseAnswer: true, match: { method: 'DELETE' } });
+      await expect(fetch(storeUrl(`/orders/${order.id}`), { method: 'DELETE', headers: auth() })).rejects.toThrow('fetch failed');
+      expect(sandbox.getOrder(order.id)).toBeUndefined();
+      expect(sandbox.requests.map((request) => request.status)).toEqual([0]);
+    });
+
+    it('sends the headers at once and the body a byte at a time for trickleMs', async () => {
+      sandbox.injectFault({ trickleMs: 20 });
+      const started = Date.now();
+      const response = await fetch(storeUrl('/orders'), { headers: auth() });
+      const headersAfter = Date.now() - started;
+      const body = await response.json();
+      const bodyAfter = Date.now() - started;
+      expect(body).toMatchObject({ total: 0, items: [] });
+      // About 55 bytes at 20 ms each.
+      expect(headersAfter).toBeLessThan(bodyAfter / 4);
+      expect(bodyAfter).toBeGreaterThanOrEqual(50 * 20);
     });
 
     it('drops the connection without an answer', async () => {

@@ -20,6 +20,7 @@ import type {
   EcwidUpdateResult,
 } from './ecwid-order.model';
 import { checkPageSize, toEcwidQuery } from './ecwid-query';
+import { pagingResponseFields, parseResponseFields } from './ecwid-response-fields';
 
 /**
  * `/orders/{id}`. An id of `.` or `..` (or none) would not name an order: URL parsing folds such a segment away, and
@@ -63,23 +64,36 @@ export class EcwidOrdersService implements OnModuleInit {
   async search(filters: EcwidOrderSearchFilters = {}): Promise<EcwidOrdersPage> {
     if (this.legacy) return this.legacy.search(filters);
     checkPageSize(filters.limit);
+    if (filters.responseFields !== undefined) parseResponseFields(filters.responseFields);
     return this.http.request<EcwidOrdersPage>({ method: 'GET', path: '/orders', query: toEcwidQuery(filters) });
   }
 
-  /** Every matching order, one page of `limit` (default 100) in memory at a time. */
+  /**
+   * Every matching order, one page of `limit` (default 100) in memory at a time. `responseFields` selects from the
+   * page, as in `search` (`items(id,email)`); `total` is added, as the walk needs it.
+   */
   async *iterate(filters: EcwidOrderSearchFilters = {}): AsyncGenerator<EcwidOrder, void, undefined> {
     if (this.legacy) return yield* this.legacy.iterate(filters);
-    yield* this.pages((offset, limit) => this.search({ ...filters, offset, limit }), filters.offset, filters.limit);
+    const responseFields = pagingResponseFields(filters.responseFields);
+    yield* this.pages((offset, limit) => this.search({ ...filters, responseFields, offset, limit }), filters.offset, filters.limit);
   }
 
   /**
    * The order, or `null` when Ecwid answers 404 `ORDER_NOT_FOUND` (or a 404 with no error code) for it (legacy API: by
    * order number). Other failures, another 404 included (a wrong `apiBaseUrl`, say), throw EcwidApiError.
    */
-  async get(orderId: string): Promise<EcwidOrder | null> {
-    if (this.legacy) return this.legacy.get(orderId);
+  async get(orderId: string): Promise<EcwidOrder | null>;
+  /** Only the fields `responseFields` names, e.g. `id,email,items(sku,price)` (v3 API only). */
+  async get(orderId: string, options: { responseFields: string }): Promise<Partial<EcwidOrder> | null>;
+  async get(orderId: string, options?: { responseFields?: string }): Promise<Partial<EcwidOrder> | null> {
+    const responseFields = options?.responseFields;
+    if (this.legacy) {
+      if (responseFields !== undefined) throw legacyUnsupported('The "responseFields" option');
+      return this.legacy.get(orderId);
+    }
+    if (responseFields !== undefined) parseResponseFields(responseFields);
     try {
-      return await this.http.request<EcwidOrder>({ method: 'GET', path: orderPath(orderId) });
+      return await this.http.request<EcwidOrder>({ method: 'GET', path: orderPath(orderId), query: { responseFields } });
     } catch (error) {
       // Only a 404 about the order: a wrong apiBaseUrl or store answers 404 too, and must not pass for a missing order.
       if (error instanceof EcwidApiError && isOrderNotFound(error)) return null;

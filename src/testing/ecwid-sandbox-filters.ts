@@ -10,7 +10,7 @@ export interface OrderFilter {
   matches: OrderPredicate;
 }
 
-/** Ecwid's documented `GET /orders` filters that the sandbox applies (`responseFields` is not: full orders come back). */
+/** Ecwid's documented `GET /orders` filters that the sandbox applies (`responseFields` is applied to the answer). */
 const FILTER_NAMES = [
   'ids',
   'keywords',

@@ -10,6 +10,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { ECWID_MAX_PAGE_SIZE } from '../ecwid.constants';
 import type { EcwidOrder } from '../orders/ecwid-order.model';
+import { EcwidFieldSelection, parseResponseFields, selectFields } from '../orders/ecwid-response-fields';
 import type { EcwidWebhookPayload } from '../webhooks/ecwid-webhook.payload';
 import { formatEcwidDate, parseEcwidTime, unixSeconds } from './ecwid-sandbox-dates';
 import { EcwidSandboxError, ecwidErrorCodeFor } from './ecwid-sandbox-errors';
@@ -541,7 +542,23 @@ export class EcwidSandbox {
     }
   }
 
+  /** A v3 read with `responseFields` answers only the fields it names, as Ecwid does. */
   private route(method: string, url: URL, headers: IncomingHttpHeaders, rawBody: string): Reply {
+    const reply = this.routeRequest(method, url, headers, rawBody);
+    const responseFields = url.searchParams.get('responseFields');
+    if (responseFields === null || method !== 'GET' || reply.status !== 200 || url.pathname.startsWith(LEGACY_API_PREFIX)) {
+      return reply;
+    }
+    let selection: EcwidFieldSelection;
+    try {
+      selection = parseResponseFields(responseFields);
+    } catch (error) {
+      throw new EcwidSandboxError(400, (error as Error).message);
+    }
+    return { ...reply, body: selectFields(reply.body, selection) };
+  }
+
+  private routeRequest(method: string, url: URL, headers: IncomingHttpHeaders, rawBody: string): Reply {
     const path = url.pathname.replace(/\/+$/, '');
     if (path.startsWith(LEGACY_API_PREFIX)) {
       return this.legacyRoute(method, url, path);
