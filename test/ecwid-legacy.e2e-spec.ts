@@ -251,6 +251,21 @@ describe('EcwidOrdersService over the legacy Order API (v1)', () => {
     expect(sandbox.requests).toHaveLength(1);
   });
 
+  it('stops retrying once the application shuts down, as the v3 client does', async () => {
+    const ref = await Test.createTestingModule({
+      imports: [EcwidModule.forRoot(seedOptions({}, { http: { maxRetries: 4, retryBaseDelayMs: 5, retryMaxDelayMs: 5000 } }))],
+    })
+      .setLogger(logger)
+      .compile();
+    await ref.init();
+    sandbox.injectFault({ status: 503, retryAfterSeconds: 3, times: Infinity, match: { path: '/orders' } });
+    const call = ref.get(EcwidOrdersService).search().catch((e: unknown) => e);
+    while (sandbox.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await ref.close();
+    expect(await call).toMatchObject({ status: 503, attempts: 1 });
+    expect(sandbox.requests).toHaveLength(1);
+  });
+
   it('keeps the key out of errors, their JSON and inspection, the service, and every log line', async () => {
     const wrongKeyOrders = await ordersWith(seedOptions({ 'ecwid.order.key': `${ORDER_KEY}-wrong` }));
     const error = await wrongKeyOrders.search().catch((e: unknown) => e);

@@ -317,6 +317,19 @@ describe('EcwidOrdersService against the sandbox', () => {
     await pending;
   });
 
+  it('stops retrying once the application shuts down, so a call in backoff does not hold the shutdown', async () => {
+    const [patient, ref] = await ordersWith({ http: { maxRetries: 4, retryBaseDelayMs: 5, retryMaxDelayMs: 5000 } });
+    sandbox.injectFault({ status: 503, retryAfterSeconds: 3, times: Infinity });
+    const call = patient.search().catch((e: unknown) => e);
+    while (sandbox.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+    await ref.close();
+    // Without the stop it would wait 3 s four more times.
+    expect(await call).toMatchObject({ status: 503, attempts: 1 });
+    expect(sandbox.requests).toHaveLength(1);
+    // A call after shutdown still gets its one attempt.
+    await expect(patient.search()).rejects.toMatchObject({ status: 503, attempts: 1 });
+  });
+
   it('tells the caller which setting is missing when no token is configured', async () => {
     const ref = await Test.createTestingModule({
       imports: [EcwidModule.forRoot({ storeId: sandbox.storeId, clientSecret: 's', apiBaseUrl: sandbox.apiBaseUrl })],

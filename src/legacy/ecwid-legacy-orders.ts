@@ -38,6 +38,15 @@ export class EcwidLegacyOrders {
     this.client = new EcwidLegacyClient(config, orderKey);
   }
 
+  /** See EcwidLegacyClient.stop and close. */
+  stop(): void {
+    this.client.stop();
+  }
+
+  close(): void {
+    this.client.close();
+  }
+
   async search(filters: EcwidOrderSearchFilters): Promise<EcwidOrdersPage> {
     checkLegacyPageSize(filters.limit);
     const offset = filters.offset ?? 0;

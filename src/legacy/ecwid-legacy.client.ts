@@ -5,7 +5,7 @@ import { redactUrl } from '../config/ecwid-config.view';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import type { EcwidSecret } from '../config/ecwid-secret';
 import { EcwidApiError, EcwidNotConfiguredError } from '../orders/ecwid-api.error';
-import { createEcwidAxios, ecwidErrorFields, EcwidAttemptFailure, requestWithin, unansweredFailure } from '../orders/ecwid-axios';
+import { closeEcwidAxios, createEcwidAxios, ecwidErrorFields, EcwidAttemptFailure, requestWithin, unansweredFailure } from '../orders/ecwid-axios';
 import { EcwidRateLimiter, EcwidRateLimiterRegistry } from '../orders/ecwid-rate-limiter';
 import { answeredFailure, callWithRetries } from '../orders/ecwid-retry';
 
@@ -39,6 +39,7 @@ export class EcwidLegacyClient {
   private readonly axios: AxiosInstance;
   private readonly limiter: EcwidRateLimiter;
   private readonly settings: EcwidResolvedConfig['http'];
+  private readonly stopping = new AbortController();
 
   constructor(config: EcwidResolvedConfig, key: EcwidSecret) {
     this.#key = key;
@@ -58,7 +59,17 @@ export class EcwidLegacyClient {
       idempotent: true,
       attempt: () => this.attempt<T>(method, filters),
       toError: (failure, attempts) => this.toError(method, failure, attempts),
+      stopping: this.stopping.signal,
     });
+  }
+
+  /** As EcwidHttpClient's: a failed call no longer retries once shutdown has begun. */
+  stop(): void {
+    this.stopping.abort();
+  }
+
+  close(): void {
+    closeEcwidAxios(this.axios);
   }
 
   /** Follows a page's `nextUrl` by its filters alone, so the key is only ever sent to the configured endpoint. */

@@ -37,6 +37,12 @@ export async function requestWithin<T = unknown>(
   }
 }
 
+/** Closes the instance's kept-alive connections; for shutdown, once no request is under way. */
+export function closeEcwidAxios(client: AxiosInstance): void {
+  (client.defaults.httpAgent as http.Agent | undefined)?.destroy();
+  (client.defaults.httpsAgent as https.Agent | undefined)?.destroy();
+}
+
 /** What went wrong with one attempt: Ecwid's answer, or why there was none. */
 export interface EcwidAttemptFailure {
   kind: EcwidApiFailure;

@@ -1,9 +1,10 @@
+import type { BeforeApplicationShutdown, OnApplicationShutdown } from '@nestjs/common';
 import { AxiosInstance } from 'axios';
 import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
 import { redactUrl } from '../config/ecwid-config.view';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
-import { createEcwidAxios, ecwidErrorFields, EcwidAttemptFailure, requestWithin, unansweredFailure } from './ecwid-axios';
+import { closeEcwidAxios, createEcwidAxios, ecwidErrorFields, EcwidAttemptFailure, requestWithin, unansweredFailure } from './ecwid-axios';
 import { EcwidApiError, EcwidNotConfiguredError } from './ecwid-api.error';
 import { EcwidRateLimiter, EcwidRateLimiterRegistry } from './ecwid-rate-limiter';
 import { answeredFailure, callWithRetries } from './ecwid-retry';
@@ -33,8 +34,9 @@ export function isOrderNotFound(answer: { status?: number; errorCode?: string })
  * The one place that talks HTTP to Ecwid: Bearer auth, timeouts, the per-token limiter,
  * and capped exponential backoff with full jitter on 429, 5xx and network errors.
  */
-export class EcwidHttpClient {
+export class EcwidHttpClient implements BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly axios: AxiosInstance;
+  private readonly stopping = new AbortController();
   private readonly limiter: EcwidRateLimiter;
   /** A private field, so `inspect(client)` cannot show it. */
   readonly #token?: string;
@@ -81,7 +83,20 @@ export class EcwidHttpClient {
       settle: (failure, afterUnknownOutcome) =>
         req.ifAlreadyGone !== undefined && afterUnknownOutcome && isOrderNotFound({ ...failure, ...ecwidErrorFields(failure.body) }) ? { value: req.ifAlreadyGone } : undefined,
       toError: (failure, attempts) => this.toError(req, failure, attempts),
+      stopping: this.stopping.signal,
     });
+  }
+
+  /**
+   * Shutdown waits for the poller's cycle, and a cycle may be in a retry's backoff while Ecwid is down: from now on a
+   * failed call throws at once instead of retrying. Attempts under way run to their end (at most `timeoutMs`).
+   */
+  beforeApplicationShutdown(): void {
+    this.stopping.abort();
+  }
+
+  onApplicationShutdown(): void {
+    closeEcwidAxios(this.axios);
   }
 
   /** Shows the store and nothing of the connection: its sockets hold the last request's headers, token included. */

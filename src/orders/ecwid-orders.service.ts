@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { inspect } from 'node:util';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import { ECWID_HTTP_CLIENT, ECWID_MAX_PAGE_SIZE, ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
@@ -38,7 +38,7 @@ function orderPath(orderId: string): string {
  * Order API key, reads and status updates go through the legacy API (v1) instead, and the rest throws.
  */
 @Injectable()
-export class EcwidOrdersService implements OnModuleInit {
+export class EcwidOrdersService implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly logger = new Logger('EcwidOrders');
   private readonly legacy?: EcwidLegacyOrders;
 
@@ -54,6 +54,15 @@ export class EcwidOrdersService implements OnModuleInit {
     if (this.config.token && (orderKey || productKey)) {
       this.logger.log(`Store ${this.config.storeId}: v3 token present: the legacy API keys are not used`);
     }
+  }
+
+  /** The legacy client's part of shutdown; the v3 client, a provider of its own, has the same hooks. */
+  beforeApplicationShutdown(): void {
+    this.legacy?.stop();
+  }
+
+  onApplicationShutdown(): void {
+    this.legacy?.close();
   }
 
   /**

@@ -8,8 +8,18 @@ export const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN
 /** Network failures worth another attempt of a call that is safe to repeat. */
 export const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_SOCKET_CONNECTION_TIMEOUT', ...NEVER_SENT_CODES]);
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
+/** Resolves after `ms`, or as soon as `signal` aborts. */
+export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
+  if (signal?.aborted) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }
 
 /** `Retry-After` in seconds or as an HTTP date. */
@@ -57,6 +67,8 @@ export interface EcwidRetryingCall<T> {
   /** A failure that still answers the call, given whether an earlier attempt's outcome is unknown (a retried DELETE's 404). */
   settle?(failure: EcwidAttemptFailure, afterUnknownOutcome: boolean): { value: T } | undefined;
   toError(failure: EcwidAttemptFailure, attempts: number): Error;
+  /** Aborted when the application shuts down: no retry starts after that, and a backoff under way ends at once. */
+  stopping?: AbortSignal;
 }
 
 /**
@@ -89,12 +101,13 @@ export async function callWithRetries<T>(call: EcwidRetryingCall<T>): Promise<T>
 
     const hintedMs = outcome.retryAfter === undefined ? undefined : outcome.retryAfter * 1000;
     if (outcome.status === 429) call.limiter.pause(Date.now() + (hintedMs ?? 1000));
-    if (!mayRetry(outcome, call.idempotent) || attempt > maxRetries) throw call.toError(outcome, attempt);
+    if (!mayRetry(outcome, call.idempotent) || attempt > maxRetries || call.stopping?.aborted) throw call.toError(outcome, attempt);
     if (hintedMs !== undefined && hintedMs > (outcome.status === 429 ? longestPauseMs : retryMaxDelayMs)) {
       throw call.toError(outcome, attempt);
     }
     // After a 429 the limiter's pause is the wait.
-    if (outcome.status !== 429) await sleep(hintedMs ?? backoffMs(attempt, call.http));
+    if (outcome.status !== 429) await sleep(hintedMs ?? backoffMs(attempt, call.http), call.stopping);
+    if (call.stopping?.aborted) throw call.toError(outcome, attempt);
   }
 }
 
