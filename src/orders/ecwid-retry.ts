@@ -52,7 +52,7 @@ function mayRetry(failure: EcwidAttemptFailure, idempotent: boolean): boolean {
 }
 
 /** Whether the failed attempt may have reached Ecwid and done its work, with the answer lost on the way back. */
-export function outcomeUnknown(failure: EcwidAttemptFailure): boolean {
+function outcomeUnknown(failure: EcwidAttemptFailure): boolean {
   if (failure.kind === 'http') return failure.status! >= 500;
   return failure.kind === 'timeout' || !NEVER_SENT_CODES.has(failure.code ?? '');
 }
