@@ -103,6 +103,15 @@ describe('EcwidSandbox', () => {
       expect(sandbox.clientSecret).toBe('sandbox_client_secret');
     });
 
+    it('shares one server between start calls made at once, so stop leaves none listening', async () => {
+      const twice = new EcwidSandbox();
+      const [first, second] = await Promise.all([twice.start(), twice.start()]);
+      expect(first).toBe(second);
+      const port = twice.port;
+      await twice.stop();
+      await expect(fetch(`http://127.0.0.1:${port}/api/v3`)).rejects.toThrow('fetch failed');
+    });
+
     it('refuses to report a port before start', () => {
       expect(() => new EcwidSandbox().port).toThrow('not started');
     });
@@ -548,11 +557,30 @@ describe('EcwidSandbox', () => {
       sandbox.updateOrder(order.id, { email: 'late@example.com' });
       sandbox.updateOrder(order.id, { paymentStatus: 'PAID' });
       await sandbox.waitForDeliveries();
+      const cartId = expect.stringMatching(/^[0-9A-F]{8}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{4}-[0-9A-F]{12}$/);
       expect(receiver.received.map(({ body }) => [body.eventType, body.data])).toEqual([
-        ['unfinished_order.created', { orderId: order.id }],
-        ['unfinished_order.updated', { orderId: order.id }],
+        ['unfinished_order.created', { orderId: order.id, cartId }],
+        ['unfinished_order.updated', { orderId: order.id, cartId }],
         ['order.created', { orderId: order.id, newPaymentStatus: 'PAID', newFulfillmentStatus: 'AWAITING_PROCESSING' }],
       ]);
+      // One cart per order, named alike by every event of it.
+      expect(receiver.received[0].body.data?.cartId).toBe(receiver.received[1].body.data?.cartId);
+
+      const abandoned = sandbox.createOrder({ paymentStatus: 'INCOMPLETE' });
+      sandbox.deleteOrder(abandoned.id);
+      await sandbox.waitForDeliveries();
+      const deleted = receiver.received[receiver.received.length - 1].body;
+      expect([deleted.eventType, deleted.data?.cartId]).toEqual(['unfinished_order.deleted', expect.any(String)]);
+      expect(deleted.data?.cartId).not.toBe(receiver.received[0].body.data?.cartId);
+    });
+
+    it('treats a field set to undefined as left out, in createOrder and updateOrder as over HTTP', async () => {
+      const shipped = false as boolean;
+      const order = sandbox.createOrder({ email: 'a@example.com', fulfillmentStatus: shipped ? 'SHIPPED' : undefined, total: undefined });
+      expect(order).toMatchObject({ fulfillmentStatus: 'AWAITING_PROCESSING', paymentStatus: 'AWAITING_PAYMENT' });
+      expect(typeof order.total).toBe('number');
+      const updated = sandbox.updateOrder(order.id, { fulfillmentStatus: 'SHIPPED', paymentStatus: undefined, email: undefined });
+      expect(updated).toMatchObject({ fulfillmentStatus: 'SHIPPED', paymentStatus: 'AWAITING_PAYMENT', email: 'a@example.com' });
     });
 
     it('sends nothing while no webhook URL is set', async () => {

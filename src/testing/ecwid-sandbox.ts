@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import {
   createServer,
   type ClientRequest,
@@ -185,6 +185,20 @@ function parseJsonObject(headers: IncomingHttpHeaders, text: string): Partial<Ec
   return parsed as Partial<EcwidOrder>;
 }
 
+/**
+ * An order as the API would receive it: what JSON leaves out (a field set to `undefined`) is omitted, so it keeps its
+ * default or its value, as over HTTP.
+ */
+function asSent<T>(input: T): T {
+  return JSON.parse(JSON.stringify(input)) as T;
+}
+
+/** The abandoned cart behind an unfinished order, as its webhooks name it: stable for the order, in Ecwid's UUID form. */
+function cartIdOf(order: EcwidOrder): string {
+  const hex = createHash('sha256').update(`cart:${order.id}`).digest('hex').toUpperCase();
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
+
 function pageParameter(query: URLSearchParams, name: string, fallback: number, max: number): number {
   const text = query.get(name);
   if (text === null || text === '') {
@@ -293,6 +307,7 @@ export class EcwidSandbox {
   /** Bumped by reset and stop, so IONs queued before them are dropped. */
   private ionGeneration = 0;
   private server: Server | undefined;
+  private starting: Promise<this> | undefined;
   private boundPort: number | undefined;
 
   constructor(options: EcwidSandboxOptions = {}) {
@@ -339,10 +354,16 @@ export class EcwidSandbox {
     return `${this.url}/api/v3`;
   }
 
-  async start(): Promise<this> {
-    if (this.server) {
-      return this;
-    }
+  /** Starts listening; calls made while it starts share the one server. */
+  start(): Promise<this> {
+    if (this.server) return Promise.resolve(this);
+    this.starting ??= this.listen().finally(() => {
+      this.starting = undefined;
+    });
+    return this.starting;
+  }
+
+  private async listen(): Promise<this> {
     const server = createServer((request, response) => {
       this.handle(request, response).catch(() => response.destroy());
     });
@@ -377,14 +398,14 @@ export class EcwidSandbox {
 
   /** Adds an order as a shopper or merchant would (Ecwid assigns what `input` leaves out) and sends its webhook. */
   createOrder(input: Partial<EcwidOrder> = {}): EcwidOrder {
-    const order = this.store.create(structuredClone(input));
+    const order = this.store.create(asSent(input));
     this.announceCreated(order);
     return structuredClone(order);
   }
 
   /** Changes an order as the merchant would; ids and dates stay Ecwid's (use `now` to move time). */
   updateOrder(orderId: string, patch: Partial<EcwidOrder>): EcwidOrder {
-    const update = this.store.update(orderId, structuredClone(patch));
+    const update = this.store.update(orderId, asSent(patch));
     this.announceUpdated(update);
     return structuredClone(update.after);
   }
@@ -760,7 +781,7 @@ export class EcwidSandbox {
 
   private announceCreated(order: EcwidOrder): void {
     if (order.paymentStatus === 'INCOMPLETE') {
-      this.announce('unfinished_order.created', order, { orderId: order.id });
+      this.announce('unfinished_order.created', order, { orderId: order.id, cartId: cartIdOf(order) });
       return;
     }
     this.queueIon(order, 'new_order');
@@ -775,7 +796,7 @@ export class EcwidSandbox {
     if (before.paymentStatus === 'INCOMPLETE') {
       // Completing checkout is when Ecwid reports an unfinished order as a new order.
       if (after.paymentStatus === 'INCOMPLETE') {
-        this.announce('unfinished_order.updated', after, { orderId: after.id });
+        this.announce('unfinished_order.updated', after, { orderId: after.id, cartId: cartIdOf(after) });
       } else {
         this.announceCreated(after);
       }
@@ -794,8 +815,11 @@ export class EcwidSandbox {
   }
 
   private announceDeleted(order: EcwidOrder): void {
-    const eventType = order.paymentStatus === 'INCOMPLETE' ? 'unfinished_order.deleted' : 'order.deleted';
-    this.announce(eventType, order, { orderId: order.id });
+    if (order.paymentStatus === 'INCOMPLETE') {
+      this.announce('unfinished_order.deleted', order, { orderId: order.id, cartId: cartIdOf(order) });
+    } else {
+      this.announce('order.deleted', order, { orderId: order.id });
+    }
   }
 
   /** Queues the webhook Ecwid would send; nothing is sent while no webhook URL is set. */
