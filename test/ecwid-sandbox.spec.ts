@@ -406,7 +406,7 @@ describe('EcwidSandbox', () => {
       expect(past).toMatchObject({ total: 3, count: 0, offset: 5, items: [] });
     });
 
-    it.each(['limit=101', 'limit=-1', 'limit=abc', 'offset=-5', 'createdFrom=yesterday', 'totalFrom=ten', 'acceptMarketing=yes'])(
+    it.each(['limit=101', 'limit=-1', 'limit=abc', 'offset=-5', 'createdFrom=yesterday', 'createdFrom=2024-05-01%2005%3A26', 'totalFrom=ten', 'acceptMarketing=yes'])(
       'answers 400 WRONG_PARAMETER for %s',
       async (query) => {
         const { status, json } = await call('GET', `/orders?${query}`);

@@ -28,6 +28,10 @@ export function parseEcwidTime(value: string | number): number | undefined {
     return undefined;
   }
   const [, year, month, day, hours = '0', minutes = '0', seconds = '0', sign, offsetHours, offsetMinutes] = parts;
+  // `2024-05-01 05:26` is a time without seconds, not an offset that lost its sign: not Ecwid's format.
+  if (parts[4] === undefined && sign === undefined && /\d:\d{2}$/.test(text)) {
+    return undefined;
+  }
   const utcMs = Date.UTC(+year, +month - 1, +day, +hours, +minutes, +seconds);
   const date = new Date(utcMs);
   // Date.UTC rolls 2024-02-31 over to March: a date that does not come back unchanged was invalid.
