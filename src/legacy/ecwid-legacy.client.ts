@@ -1,13 +1,12 @@
-import { AxiosInstance } from 'axios';
 import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
 import { redactUrl } from '../config/ecwid-config.view';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import type { EcwidSecret } from '../config/ecwid-secret';
 import { EcwidApiError, EcwidNotConfiguredError } from '../orders/ecwid-api.error';
-import { closeEcwidAxios, createEcwidAxios, ecwidErrorFields, EcwidAttemptFailure, requestWithin, unansweredFailure } from '../orders/ecwid-axios';
+import { EcwidAttemptFailure, EcwidConnection, ecwidErrorFields } from '../orders/ecwid-axios';
 import { EcwidRateLimiter, EcwidRateLimiterRegistry } from '../orders/ecwid-rate-limiter';
-import { answeredFailure, callWithRetries } from '../orders/ecwid-retry';
+import { callWithRetries } from '../orders/ecwid-retry';
 
 export type EcwidLegacyMethod = 'GET' | 'POST';
 
@@ -36,16 +35,15 @@ export function legacyApiBaseUrl(apiBaseUrl: string): string {
 export class EcwidLegacyClient {
   readonly #key: EcwidSecret;
   private readonly ordersUrl: string;
-  private readonly axios: AxiosInstance;
+  private readonly connection: EcwidConnection;
   private readonly limiter: EcwidRateLimiter;
   private readonly settings: EcwidResolvedConfig['http'];
-  private readonly stopping = new AbortController();
 
   constructor(config: EcwidResolvedConfig, key: EcwidSecret) {
     this.#key = key;
     this.settings = config.http;
     this.ordersUrl = `${config.legacy.apiBaseUrl ?? legacyApiBaseUrl(config.apiBaseUrl)}/${config.storeId}/orders`;
-    this.axios = createEcwidAxios();
+    this.connection = new EcwidConnection(config.http.timeoutMs);
     const limiterKey = createHash('sha256').update(`legacy:${key.reveal()}`).digest('hex');
     this.limiter = EcwidRateLimiterRegistry.for(limiterKey, config.http.requestsPerMinute, config.http.rateLimitWindowMs);
   }
@@ -59,17 +57,17 @@ export class EcwidLegacyClient {
       idempotent: true,
       attempt: () => this.attempt<T>(method, filters),
       toError: (failure, attempts) => this.toError(method, failure, attempts),
-      stopping: this.stopping.signal,
+      stopping: this.connection.stopped,
     });
   }
 
   /** As EcwidHttpClient's: a failed call no longer retries once shutdown has begun. */
   stop(): void {
-    this.stopping.abort();
+    this.connection.stop();
   }
 
   close(): void {
-    closeEcwidAxios(this.axios);
+    this.connection.close();
   }
 
   /** Follows a page's `nextUrl` by its filters alone, so the key is only ever sent to the configured endpoint. */
@@ -79,15 +77,10 @@ export class EcwidLegacyClient {
     return this.request<T>('GET', filters);
   }
 
-  private async attempt<T>(method: EcwidLegacyMethod, filters: URLSearchParams): Promise<EcwidAttemptFailure | { value: T }> {
+  private attempt<T>(method: EcwidLegacyMethod, filters: URLSearchParams): Promise<EcwidAttemptFailure | { value: T }> {
     const params = new URLSearchParams(filters);
     params.set(KEY_PARAMETER, this.#key.reveal());
-    try {
-      const res = await requestWithin(this.axios, { method, url: this.ordersUrl, params }, this.settings.timeoutMs);
-      return res.status >= 200 && res.status < 300 ? { value: res.data as T } : answeredFailure(res);
-    } catch (error) {
-      return unansweredFailure(error);
-    }
+    return this.connection.attempt<T>({ method, url: this.ordersUrl, params });
   }
 
   private toError(method: EcwidLegacyMethod, failure: EcwidAttemptFailure, attempts: number): EcwidApiError {

@@ -2,9 +2,10 @@ import axios, { AxiosError, AxiosInstance, AxiosRequestConfig, AxiosResponse, is
 import * as http from 'node:http';
 import * as https from 'node:https';
 import type { EcwidApiFailure } from './ecwid-api.error';
+import { retryAfterSeconds } from './ecwid-retry';
 
 /** How both Ecwid clients talk HTTP: kept-alive connections, statuses left to the caller. Deadlines come per request. */
-export function createEcwidAxios(baseURL?: string): AxiosInstance {
+function createEcwidAxios(baseURL?: string): AxiosInstance {
   return axios.create({
     baseURL,
     validateStatus: () => true,
@@ -37,12 +38,6 @@ export async function requestWithin<T = unknown>(
   }
 }
 
-/** Closes the instance's kept-alive connections; for shutdown, once no request is under way. */
-export function closeEcwidAxios(client: AxiosInstance): void {
-  (client.defaults.httpAgent as http.Agent | undefined)?.destroy();
-  (client.defaults.httpsAgent as https.Agent | undefined)?.destroy();
-}
-
 /** What went wrong with one attempt: Ecwid's answer, or why there was none. */
 export interface EcwidAttemptFailure {
   kind: EcwidApiFailure;
@@ -55,7 +50,7 @@ export interface EcwidAttemptFailure {
 }
 
 /** A request that got no answer: timed out, or a network error. */
-export function unansweredFailure(error: unknown): EcwidAttemptFailure {
+function unansweredFailure(error: unknown): EcwidAttemptFailure {
   const code = isAxiosError(error) ? error.code : undefined;
   const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT';
   return { kind: timedOut ? 'timeout' : 'network', code: code ?? (error as Error).name };
@@ -69,4 +64,47 @@ export function ecwidErrorFields(body: unknown): { errorCode?: string; errorMess
     errorCode: typeof errorCode === 'string' ? errorCode : undefined,
     errorMessage: typeof errorMessage === 'string' ? errorMessage : undefined,
   };
+}
+
+/**
+ * One client's way to Ecwid: kept-alive connections, a deadline per attempt, and the switch that ends its retries at
+ * shutdown (see callWithRetries' `stopping`).
+ */
+export class EcwidConnection {
+  private readonly axios: AxiosInstance;
+  private readonly stopping = new AbortController();
+
+  constructor(
+    private readonly timeoutMs: number,
+    baseURL?: string,
+  ) {
+    this.axios = createEcwidAxios(baseURL);
+  }
+
+  /** Aborted once shutdown has begun. */
+  get stopped(): AbortSignal {
+    return this.stopping.signal;
+  }
+
+  /** One attempt: the 2xx answer's data, or what went wrong. */
+  async attempt<T>(request: AxiosRequestConfig): Promise<{ value: T } | EcwidAttemptFailure> {
+    try {
+      const res = await requestWithin(this.axios, request, this.timeoutMs);
+      if (res.status >= 200 && res.status < 300) return { value: res.data as T };
+      return { kind: 'http', status: res.status, body: res.data, retryAfter: retryAfterSeconds(res.headers['retry-after']) };
+    } catch (error) {
+      return unansweredFailure(error);
+    }
+  }
+
+  /** From now on a failed call throws at once instead of retrying; attempts under way run to their deadline. */
+  stop(): void {
+    this.stopping.abort();
+  }
+
+  /** Closes the kept-alive connections; for shutdown, once no request is under way. */
+  close(): void {
+    (this.axios.defaults.httpAgent as http.Agent | undefined)?.destroy();
+    (this.axios.defaults.httpsAgent as https.Agent | undefined)?.destroy();
+  }
 }

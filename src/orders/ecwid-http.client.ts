@@ -1,13 +1,12 @@
 import type { BeforeApplicationShutdown, OnApplicationShutdown } from '@nestjs/common';
-import { AxiosInstance } from 'axios';
 import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
 import { redactUrl } from '../config/ecwid-config.view';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
-import { closeEcwidAxios, createEcwidAxios, ecwidErrorFields, EcwidAttemptFailure, requestWithin, unansweredFailure } from './ecwid-axios';
+import { EcwidAttemptFailure, EcwidConnection, ecwidErrorFields } from './ecwid-axios';
 import { EcwidApiError, EcwidNotConfiguredError } from './ecwid-api.error';
 import { EcwidRateLimiter, EcwidRateLimiterRegistry } from './ecwid-rate-limiter';
-import { answeredFailure, callWithRetries } from './ecwid-retry';
+import { callWithRetries } from './ecwid-retry';
 
 export type EcwidQueryValue = string | number | boolean | undefined;
 
@@ -35,15 +34,14 @@ export function isOrderNotFound(answer: { status?: number; errorCode?: string })
  * and capped exponential backoff with full jitter on 429, 5xx and network errors.
  */
 export class EcwidHttpClient implements BeforeApplicationShutdown, OnApplicationShutdown {
-  private readonly axios: AxiosInstance;
-  private readonly stopping = new AbortController();
+  private readonly connection: EcwidConnection;
   private readonly limiter: EcwidRateLimiter;
   /** A private field, so `inspect(client)` cannot show it. */
   readonly #token?: string;
 
   constructor(private readonly config: EcwidResolvedConfig) {
     this.#token = config.token?.reveal();
-    this.axios = createEcwidAxios(`${config.apiBaseUrl}/${config.storeId}`);
+    this.connection = new EcwidConnection(config.http.timeoutMs, `${config.apiBaseUrl}/${config.storeId}`);
     const limiterKey = createHash('sha256').update(this.#token ?? `store:${config.storeId}`).digest('hex');
     this.limiter = EcwidRateLimiterRegistry.for(limiterKey, config.http.requestsPerMinute, config.http.rateLimitWindowMs);
   }
@@ -59,31 +57,21 @@ export class EcwidHttpClient implements BeforeApplicationShutdown, OnApplication
       limiter: this.limiter,
       http: this.config.http,
       idempotent: req.method !== 'POST',
-      attempt: async () => {
-        try {
-          const res = await requestWithin(
-            this.axios,
-            {
-              method: req.method,
-              url: req.path,
-              params: req.query,
-              data: req.body,
-              headers: {
-                Authorization: `Bearer ${token}`,
-                ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
-              },
-            },
-            this.config.http.timeoutMs,
-          );
-          return res.status >= 200 && res.status < 300 ? { value: res.data as T } : answeredFailure(res);
-        } catch (error) {
-          return unansweredFailure(error);
-        }
-      },
+      attempt: () =>
+        this.connection.attempt<T>({
+          method: req.method,
+          url: req.path,
+          params: req.query,
+          data: req.body,
+          headers: {
+            Authorization: `Bearer ${token}`,
+            ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+          },
+        }),
       settle: (failure, afterUnknownOutcome) =>
         req.ifAlreadyGone !== undefined && afterUnknownOutcome && isOrderNotFound({ ...failure, ...ecwidErrorFields(failure.body) }) ? { value: req.ifAlreadyGone } : undefined,
       toError: (failure, attempts) => this.toError(req, failure, attempts),
-      stopping: this.stopping.signal,
+      stopping: this.connection.stopped,
     });
   }
 
@@ -92,11 +80,11 @@ export class EcwidHttpClient implements BeforeApplicationShutdown, OnApplication
    * failed call throws at once instead of retrying. Attempts under way run to their end (at most `timeoutMs`).
    */
   beforeApplicationShutdown(): void {
-    this.stopping.abort();
+    this.connection.stop();
   }
 
   onApplicationShutdown(): void {
-    closeEcwidAxios(this.axios);
+    this.connection.close();
   }
 
   /** Shows the store and nothing of the connection: its sockets hold the last request's headers, token included. */

@@ -1,4 +1,3 @@
-import type { AxiosResponse } from 'axios';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import type { EcwidAttemptFailure } from './ecwid-axios';
 import { EcwidRateLimiter, EcwidRateLimitPause } from './ecwid-rate-limiter';
@@ -34,11 +33,6 @@ export function retryAfterSeconds(header: unknown): number | undefined {
 /** Capped exponential backoff with full jitter, so clients that failed together do not retry together. */
 export function backoffMs(attempt: number, http: EcwidResolvedConfig['http']): number {
   return Math.random() * Math.min(http.retryMaxDelayMs, http.retryBaseDelayMs * 2 ** (attempt - 1));
-}
-
-/** An answer outside 2xx, as a failure. */
-export function answeredFailure(res: AxiosResponse): EcwidAttemptFailure {
-  return { kind: 'http', status: res.status, body: res.data, retryAfter: retryAfterSeconds(res.headers['retry-after']) };
 }
 
 /**
