@@ -1,3 +1,4 @@
+import type { Server } from 'node:http';
 import { inspect } from 'node:util';
 import { Test, TestingModule } from '@nestjs/testing';
 import { EcwidApiError, EcwidModule, EcwidModuleOptions, EcwidNotConfiguredError, EcwidOrdersService } from 'nestjs-ecwid';
@@ -328,6 +329,53 @@ describe('EcwidOrdersService against the sandbox', () => {
     expect(sandbox.requests).toHaveLength(1);
     // A call after shutdown still gets its one attempt.
     await expect(patient.search()).rejects.toMatchObject({ status: 503, attempts: 1 });
+  });
+
+  it('lets a request under way at shutdown finish, and closes its connection after the answer', async () => {
+    // A sandbox of its own, so no other client's kept-alive connection is counted.
+    const own = await new EcwidSandbox().start();
+    const ref = await Test.createTestingModule({
+      imports: [EcwidModule.forRoot({ storeId: own.storeId, token: own.token, apiBaseUrl: own.apiBaseUrl })],
+    }).compile();
+    const server = own['server'] as Server;
+    const connections = (): Promise<number> =>
+      new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
+    try {
+      own.injectFault({ delayMs: 300, match: { method: 'POST' } });
+      const creating = ref.get(EcwidOrdersService).create({ total: 7 });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      await ref.close();
+      // Cutting the connection here would leave the caller not knowing whether the order exists.
+      const { orderId } = await creating;
+      expect(own.getOrder(orderId)?.total).toBe(7);
+      for (let waited = 0; (await connections()) > 0 && waited < 1000; waited += 10) {
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      expect(await connections()).toBe(0);
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('ends a retry waiting out a 429 in the rate limiter once the application shuts down', async () => {
+    // A token of its own: the pause holds every client of a token in the process.
+    const limited = await new EcwidSandbox({ token: 'secret_shutdown_pause_token' }).start();
+    const ref = await Test.createTestingModule({
+      imports: [EcwidModule.forRoot({ storeId: limited.storeId, token: limited.token, apiBaseUrl: limited.apiBaseUrl })],
+    }).compile();
+    try {
+      limited.injectFault({ status: 429, retryAfterSeconds: 30 });
+      const call = ref.get(EcwidOrdersService).search().catch((e: unknown) => e);
+      while (limited.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+      const closing = Date.now();
+      await ref.close();
+      // Without the stop the retry would wait out the 30 s.
+      expect(await call).toMatchObject({ status: 429, attempts: 1, retryAfterSeconds: 30 });
+      expect(Date.now() - closing).toBeLessThan(5000);
+      expect(limited.requests).toHaveLength(1);
+    } finally {
+      await limited.stop();
+    }
   });
 
   it('tells the caller which setting is missing when no token is configured', async () => {

@@ -1,4 +1,4 @@
-import { EcwidRateLimiter, EcwidRateLimitPause } from '../src/orders/ecwid-rate-limiter';
+import { EcwidRateLimiter, EcwidRateLimitPause, EcwidRateLimitStopped } from '../src/orders/ecwid-rate-limiter';
 
 describe('EcwidRateLimiter', () => {
   it('never lets more than the limit start within one window, and uses the whole ceiling', async () => {
@@ -51,5 +51,36 @@ describe('EcwidRateLimiter', () => {
     const patient = short.acquire();
     expect(await impatient).toBeInstanceOf(EcwidRateLimitPause);
     await expect(patient).resolves.toBeUndefined();
+  });
+
+  it('lets a stopping caller go at once, whether it waits for a slot or in the queue, and serves the others after it', async () => {
+    const limiter = new EcwidRateLimiter(1, 60_000);
+    await limiter.acquire();
+    const stopping = new AbortController();
+    const waiting = limiter.acquire(Infinity, stopping.signal).catch((e: unknown) => e);
+    const queued = limiter.acquire(Infinity, stopping.signal).catch((e: unknown) => e);
+    const other = new AbortController();
+    const otherApp = limiter.acquire(Infinity, other.signal).catch((e: unknown) => e);
+    const startedAt = Date.now();
+    setTimeout(() => stopping.abort(), 30);
+
+    const stopped = (await waiting) as EcwidRateLimitStopped;
+    expect(stopped).toBeInstanceOf(EcwidRateLimitStopped);
+    expect(stopped.remainingMs).toBeGreaterThan(59_000);
+    expect(await queued).toBeInstanceOf(EcwidRateLimitStopped);
+    expect(Date.now() - startedAt).toBeLessThan(1000);
+
+    // Another app sharing the token still waits for its slot; its own shutdown ends that wait.
+    const stillWaiting = await Promise.race([otherApp, new Promise((resolve) => setTimeout(() => resolve('waiting'), 100))]);
+    expect(stillWaiting).toBe('waiting');
+    other.abort();
+    expect(await otherApp).toBeInstanceOf(EcwidRateLimitStopped);
+  });
+
+  it('lets a caller whose app is stopping send while the token has room, and refuses it any wait', async () => {
+    const limiter = new EcwidRateLimiter(1, 60_000);
+    const stopped = AbortSignal.abort();
+    await expect(limiter.acquire(Infinity, stopped)).resolves.toBeUndefined();
+    await expect(limiter.acquire(Infinity, stopped)).rejects.toBeInstanceOf(EcwidRateLimitStopped);
   });
 });

@@ -102,9 +102,15 @@ export class EcwidConnection {
     this.stopping.abort();
   }
 
-  /** Closes the kept-alive connections; for shutdown, once no request is under way. */
+  /**
+   * For shutdown: closes the idle kept-alive connections now, and each busy one once its request has its answer.
+   * `Agent.destroy()` would also cut requests under way, and a write cut mid-answer has an unknown outcome.
+   */
   close(): void {
-    (this.axios.defaults.httpAgent as http.Agent | undefined)?.destroy();
-    (this.axios.defaults.httpsAgent as https.Agent | undefined)?.destroy();
+    for (const agent of [this.axios.defaults.httpAgent, this.axios.defaults.httpsAgent] as (http.Agent | undefined)[]) {
+      if (!agent) continue;
+      agent.keepSocketAlive = () => false;
+      for (const sockets of Object.values(agent.freeSockets)) sockets?.forEach((socket) => socket.destroy());
+    }
   }
 }

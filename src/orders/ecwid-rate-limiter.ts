@@ -1,9 +1,30 @@
-/** Refusal to wait out a pause longer than the caller allows. */
-export class EcwidRateLimitPause extends Error {
+import { sleep } from './ecwid-sleep';
+
+/** A caller the limiter will not make wait: the token has no room for another `remainingMs`, for the reason given. */
+export abstract class EcwidRateLimitRefusal extends Error {
+  constructor(
+    readonly remainingMs: number,
+    reason: string,
+  ) {
+    super(reason);
+  }
+}
+
+/** Refusal to wait out a pause after a 429 longer than the caller allows. */
+export class EcwidRateLimitPause extends EcwidRateLimitRefusal {
   override readonly name = 'EcwidRateLimitPause';
 
-  constructor(readonly remainingMs: number) {
-    super(`Paused for another ${Math.ceil(remainingMs / 1000)} s after a 429`);
+  constructor(remainingMs: number) {
+    super(remainingMs, `Ecwid's Retry-After holds this token for another ${Math.ceil(remainingMs / 1000)} s`);
+  }
+}
+
+/** Refusal to wait at all once the caller's `stopping` signal has aborted (the application shuts down). */
+export class EcwidRateLimitStopped extends EcwidRateLimitRefusal {
+  override readonly name = 'EcwidRateLimitStopped';
+
+  constructor(remainingMs: number) {
+    super(remainingMs, `shutting down, and this token's rate limit has no room for another ${Math.ceil(remainingMs / 1000)} s`);
   }
 }
 
@@ -28,12 +49,14 @@ export class EcwidRateLimiter {
 
   /**
    * Resolves when the caller may send; callers are served first come, first served. Rejects with EcwidRateLimitPause
-   * when, at the caller's turn, a pause has longer than `maxPauseMs` left to run.
+   * when, at the caller's turn, a pause has longer than `maxPauseMs` left to run. Once `stopping` aborts, the caller
+   * no longer waits: it rejects with EcwidRateLimitStopped at once if it is queued or waiting, and at its turn unless
+   * the token has room then. Several modules can share a token's limiter, so one app's shutdown ends only its own waits.
    */
-  acquire(maxPauseMs = Infinity): Promise<void> {
-    const turn = this.queue.then(() => this.waitForSlot(maxPauseMs));
+  acquire(maxPauseMs = Infinity, stopping?: AbortSignal): Promise<void> {
+    const turn = this.queue.then(() => this.waitForSlot(maxPauseMs, stopping));
     this.queue = turn.catch(() => undefined);
-    return turn;
+    return stopping && !stopping.aborted ? this.leftOnAbort(turn, stopping) : turn;
   }
 
   /** After a 429, nobody on this token sends until `untilMs`. */
@@ -41,17 +64,31 @@ export class EcwidRateLimiter {
     this.pausedUntil = Math.max(this.pausedUntil, untilMs);
   }
 
-  private async waitForSlot(maxPauseMs: number): Promise<void> {
+  /** The caller's turn, or EcwidRateLimitStopped as soon as `stopping` aborts; the turn then ends without a slot. */
+  private leftOnAbort(turn: Promise<void>, stopping: AbortSignal): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const leave = (): void => reject(new EcwidRateLimitStopped(Math.max(0, this.freeAt() - this.now())));
+      stopping.addEventListener('abort', leave, { once: true });
+      turn.then(resolve, reject).finally(() => stopping.removeEventListener('abort', leave));
+    });
+  }
+
+  private freeAt(): number {
+    return Math.max(this.starts[this.next] + this.windowMs, this.pausedUntil);
+  }
+
+  private async waitForSlot(maxPauseMs: number, stopping: AbortSignal | undefined): Promise<void> {
     for (;;) {
       const now = this.now();
       if (this.pausedUntil - now > maxPauseMs) throw new EcwidRateLimitPause(this.pausedUntil - now);
-      const freeAt = Math.max(this.starts[this.next] + this.windowMs, this.pausedUntil);
+      const freeAt = this.freeAt();
       if (freeAt <= now) {
         this.starts[this.next] = now;
         this.next = (this.next + 1) % this.limit;
         return;
       }
-      await new Promise((resolve) => setTimeout(resolve, freeAt - now));
+      if (stopping?.aborted) throw new EcwidRateLimitStopped(freeAt - now);
+      await sleep(freeAt - now, stopping);
     }
   }
 }

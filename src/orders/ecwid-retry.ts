@@ -1,25 +1,12 @@
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import type { EcwidAttemptFailure } from './ecwid-axios';
-import { EcwidRateLimiter, EcwidRateLimitPause } from './ecwid-rate-limiter';
+import { EcwidRateLimiter, EcwidRateLimitRefusal, EcwidRateLimitStopped } from './ecwid-rate-limiter';
+import { sleep } from './ecwid-sleep';
 
 /** Only a connection that was never made is safe to retry for a call that is not idempotent. */
 export const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN']);
 /** Network failures worth another attempt of a call that is safe to repeat. */
 export const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_SOCKET_CONNECTION_TIMEOUT', ...NEVER_SENT_CODES]);
-
-/** Resolves after `ms`, or as soon as `signal` aborts. */
-export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  if (signal?.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
 
 /** `Retry-After` in seconds or as an HTTP date. */
 export function retryAfterSeconds(header: unknown): number | undefined {
@@ -80,15 +67,18 @@ export async function callWithRetries<T>(call: EcwidRetryingCall<T>): Promise<T>
   const { maxRetries, retryMaxDelayMs } = call.http;
   const longestPauseMs = Math.max(retryMaxDelayMs, RATE_LIMIT_MINUTE_MS);
   let unknownBefore = false;
+  let lastFailure: EcwidAttemptFailure | undefined;
   for (let attempt = 1; ; attempt++) {
     try {
-      await call.limiter.acquire(longestPauseMs);
+      await call.limiter.acquire(longestPauseMs, call.stopping);
     } catch (error) {
-      if (!(error instanceof EcwidRateLimitPause)) throw error;
-      throw call.toError(pausedFailure(error), attempt - 1);
+      if (!(error instanceof EcwidRateLimitRefusal)) throw error;
+      // A retry the limiter held (after a 429, up to a minute) ends at shutdown with the failure it was retrying.
+      throw call.toError(error instanceof EcwidRateLimitStopped && lastFailure ? lastFailure : unsentFailure(error), attempt - 1);
     }
     const outcome = await call.attempt();
     if ('value' in outcome) return outcome.value;
+    lastFailure = outcome;
     const settled = call.settle?.(outcome, unknownBefore);
     if (settled) return settled.value;
     unknownBefore ||= outcomeUnknown(outcome);
@@ -105,12 +95,12 @@ export async function callWithRetries<T>(call: EcwidRetryingCall<T>): Promise<T>
   }
 }
 
-function pausedFailure(pause: EcwidRateLimitPause): EcwidAttemptFailure {
-  const seconds = Math.ceil(pause.remainingMs / 1000);
+/** A call the limiter refused, as a 429 that was never sent. */
+function unsentFailure(refusal: EcwidRateLimitRefusal): EcwidAttemptFailure {
   return {
     kind: 'http',
     status: 429,
-    retryAfter: seconds,
-    body: { errorCode: 'RATE_LIMITED', errorMessage: `not sent: Ecwid's Retry-After holds this token for another ${seconds} s` },
+    retryAfter: Math.ceil(refusal.remainingMs / 1000),
+    body: { errorCode: 'RATE_LIMITED', errorMessage: `not sent: ${refusal.message}` },
   };
 }
