@@ -3,7 +3,7 @@ import type { AddressInfo } from 'node:net';
 import type { EcwidOrder } from '../src/orders/ecwid-order.model';
 import type { EcwidWebhookPayload } from '../src/webhooks/ecwid-webhook.payload';
 import { computeEcwidWebhookSignature } from '../src/webhooks/ecwid-webhook.signature';
-import { EcwidSandbox, signEcwidWebhook } from '../src/testing/ecwid-sandbox';
+import { EcwidSandbox, signEcwidWebhook, type SandboxWebhookCopies } from '../src/testing/ecwid-sandbox';
 
 /** 2024-05-01 05:26:28 UTC, the moment of Ecwid's documented search sample. */
 const SAMPLE_MS = Date.UTC(2024, 4, 1, 5, 26, 28);
@@ -303,6 +303,26 @@ describe('EcwidSandbox', () => {
       const paged = await call('GET', '/orders/deleted?offset=1&limit=1');
       expect(paged.json).toMatchObject({ total: 2, count: 1, offset: 1, limit: 1 });
       expect(sandbox.getOrder('deleted')?.internalId).toBe(kept.internalId);
+    });
+
+    it('keeps a deletion in the history for 183 days, then forgets it', async () => {
+      const old = sandbox.createOrder();
+      const recent = sandbox.createOrder();
+      sandbox.deleteOrder(old.id);
+      clock += 1_000;
+      sandbox.deleteOrder(recent.id);
+      const listed = async (): Promise<[number, number[]]> => {
+        const { json } = await call('GET', '/orders/deleted');
+        return [json.total, json.items.map((item: { id: number }) => item.id)];
+      };
+
+      clock = SAMPLE_MS + 183 * 86_400_000;
+      expect(await listed()).toEqual([2, [old.internalId, recent.internalId]]);
+      clock += 1_000;
+      expect(await listed()).toEqual([1, [recent.internalId]]);
+      // Forgotten, not hidden: turning the clock back does not bring it back.
+      clock = SAMPLE_MS;
+      expect(await listed()).toEqual([1, [recent.internalId]]);
     });
   });
 
@@ -629,16 +649,17 @@ describe('EcwidSandbox', () => {
     it('delivers each event as often as webhookCopies says, one copy after the other, each retried on its own', async () => {
       const copying = new EcwidSandbox({
         webhookUrl: receiver.url,
-        webhookRetry: { attempts: 2, delaysMs: [5] },
+        webhookRetry: { attempts: 2, delaysMs: [200] },
         webhookCopies: { count: 2 },
       });
       receiver.answers.push(500);
       copying.createOrder();
       await copying.waitForDeliveries();
+      // The second copy goes out while the first waits for its retry.
       expect(copying.deliveries.map(({ copy, attempt, status }) => [copy, attempt, status])).toEqual([
         [1, 1, 500],
-        [1, 2, 200],
         [2, 1, 200],
+        [1, 2, 200],
       ]);
       expect(new Set(receiver.received.map(({ body }) => body.eventId)).size).toBe(1);
       expect(() => new EcwidSandbox({ webhookCopies: { count: 0 } })).toThrow('webhookCopies.count must be a positive integer');
@@ -676,13 +697,37 @@ describe('EcwidSandbox', () => {
       }
     });
 
-    it('keeps later deliveries behind a retrying one', async () => {
-      const retrying = new EcwidSandbox({ webhookUrl: receiver.url, webhookRetry: { attempts: 2, delaysMs: [30] } });
+    it('sends later events while a failed delivery waits for its retry, and waits for that retry too', async () => {
+      const retrying = new EcwidSandbox({ webhookUrl: receiver.url, webhookRetry: { attempts: 2, delaysMs: [400] } });
       receiver.answers.push(503);
       const first = retrying.createOrder();
       const second = retrying.createOrder();
       await retrying.waitForDeliveries();
-      expect(receiver.received.map(({ body }) => body.entityId)).toEqual([first.internalId, first.internalId, second.internalId]);
+      expect(retrying.deliveries.map(({ payload, attempt, status }) => [payload.entityId, attempt, status])).toEqual([
+        [first.internalId, 1, 503],
+        [second.internalId, 1, 200],
+        [first.internalId, 2, 200],
+      ]);
+      const [failed, later, retried] = retrying.deliveries;
+      expect(later.at - failed.at).toBeLessThan(400);
+      expect(retried.at - failed.at).toBeGreaterThanOrEqual(400);
+    });
+
+    it('refuses a bad webhookCopies where it is set, and keeps its own frozen copy of a good one', async () => {
+      const copying = new EcwidSandbox({ webhookUrl: receiver.url });
+      expect(() => {
+        copying.webhookCopies = { count: 0 };
+      }).toThrow('webhookCopies.count must be a positive integer');
+      const copies = { count: 2 };
+      copying.webhookCopies = copies;
+      copies.count = 0;
+      expect(() => {
+        (copying.webhookCopies as SandboxWebhookCopies).count = 0;
+      }).toThrow(TypeError);
+
+      const order = copying.createOrder();
+      await copying.waitForDeliveries();
+      expect(receiver.received.map(({ body }) => body.entityId)).toEqual([order.internalId, order.internalId]);
     });
 
     it('delivers a hand-made payload through the signed path and returns the status', async () => {
@@ -845,6 +890,44 @@ describe('EcwidSandbox', () => {
       await other.stop();
       expect(await outcome).toBe('failed');
       expect(Date.now() - started).toBeLessThan(1_000);
+    });
+
+    it('drops a request held by a delay fault on reset, so it changes nothing in the fresh store', async () => {
+      const receiver = await startReceiver();
+      sandbox.webhookUrl = receiver.url;
+      sandbox.createOrder({ id: 'HELD1' });
+      sandbox.injectFault({ delayMs: 300, times: 2 });
+      const send = (method: string, path: string, body?: unknown): Promise<number | string> =>
+        fetch(storeUrl(path), {
+          method,
+          headers: { ...auth(), 'content-type': 'application/json' },
+          body: body === undefined ? undefined : JSON.stringify(body),
+        }).then(
+          (response) => response.status,
+          () => 'dropped',
+        );
+      const created = send('POST', '/orders', { email: 'held@example.com' });
+      const deleted = send('DELETE', '/orders/HELD1');
+      await sleep(100);
+
+      sandbox.reset();
+      sandbox.createOrder({ id: 'HELD1' });
+      expect(await Promise.all([created, deleted])).toEqual(['dropped', 'dropped']);
+      await sleep(300);
+      await sandbox.waitForDeliveries();
+      expect(sandbox.listOrders().map((order) => order.id)).toEqual(['HELD1']);
+      expect(sandbox.requests).toEqual([]);
+      expect(sandbox.deliveries.map(({ payload }) => [payload.eventType, payload.data?.orderId])).toEqual([['order.created', 'HELD1']]);
+      await receiver.close();
+    });
+
+    it('cuts off an answer trickling out on reset', async () => {
+      sandbox.injectFault({ trickleMs: 50 });
+      const response = await fetch(storeUrl('/orders'), { headers: auth() });
+      sandbox.reset();
+      const started = Date.now();
+      await expect(response.text()).rejects.toThrow();
+      expect(Date.now() - started).toBeLessThan(500);
     });
 
     it('reset drops orders, history, requests, deliveries and faults', async () => {

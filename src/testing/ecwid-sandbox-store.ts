@@ -17,6 +17,8 @@ const ID_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 const ID_LENGTH = 5;
 /** Largest multiple of 36 below 256: bytes above it are skipped so every letter is equally likely. */
 const UNBIASED_BYTE_LIMIT = 252;
+/** Ecwid keeps the deleted history 6 months, taken as 183 days (half a leap year) so the span never depends on the month. */
+const DELETED_HISTORY_SECONDS = 183 * 24 * 60 * 60;
 
 /** Fields Ecwid assigns itself: an update never changes them. */
 const SERVER_FIELDS = [
@@ -147,6 +149,7 @@ export class SandboxOrderStore {
     const order = this.require(orderId);
     this.orders.delete(orderId);
     this.deleted.push({ internalId: order.internalId, deletedAt: unixSeconds(this.clock()) });
+    this.forgetOldDeletions();
     this.version++;
     return order;
   }
@@ -169,10 +172,15 @@ export class SandboxOrderStore {
     return { total: matches.length, items: matches.slice(offset, offset + limit) };
   }
 
-  /** Deletions in the order they happened; `from`/`to` are inclusive UNIX seconds. */
+  /**
+   * Deletions of the last 183 days (one exactly 183 days old still listed), in the order they happened; `from`/`to` are
+   * inclusive UNIX seconds.
+   */
   deletedHistory(from: number | undefined, to: number | undefined, offset: number, limit: number): StorePage<DeletedOrderEntry> {
+    const oldest = this.forgetOldDeletions();
     const matches = this.deleted.filter(
-      (entry) => (from === undefined || entry.deletedAt >= from) && (to === undefined || entry.deletedAt <= to),
+      (entry) =>
+        entry.deletedAt >= oldest && (from === undefined || entry.deletedAt >= from) && (to === undefined || entry.deletedAt <= to),
     );
     return { total: matches.length, items: matches.slice(offset, offset + limit) };
   }
@@ -183,6 +191,18 @@ export class SandboxOrderStore {
     this.nextInternalId = FIRST_INTERNAL_ID;
     this.lastSearch = undefined;
     this.version++;
+  }
+
+  /**
+   * Returns the oldest deletion time still kept. Entries are in deletion order, so expired ones leave from the front; one
+   * that a clock moved back hid behind a newer entry is skipped by the listing until it gets there.
+   */
+  private forgetOldDeletions(): number {
+    const oldest = unixSeconds(this.clock()) - DELETED_HISTORY_SECONDS;
+    while (this.deleted.length > 0 && this.deleted[0].deletedAt < oldest) {
+      this.deleted.shift();
+    }
+    return oldest;
   }
 
   private require(orderId: string): EcwidOrder {

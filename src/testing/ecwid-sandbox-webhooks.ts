@@ -73,13 +73,26 @@ interface QueueDeps {
   now: () => number;
 }
 
+interface Delivery {
+  payload: EcwidWebhookPayload;
+  webhookUrl: string;
+  retry: SandboxWebhookRetry;
+  /** The queue's generation when it was queued: a later one means it was cancelled. */
+  generation: number;
+}
+
 /**
- * Sends deliveries one at a time in the order they were queued, retrying as configured.
+ * First attempts go out one at a time, in the order the changes happened. A failed delivery waits for its retry off
+ * that line, as Ecwid retries each delivery on its own schedule with no ordering guarantee: later events go out
+ * meanwhile, and the retry is sent when its wait ends, alongside whatever else is in flight.
  * `cancelAll` (reset/stop) abandons queued work, retry waits and requests in flight so no timer outlives the sandbox.
  */
 export class WebhookDeliveryQueue {
-  private tail: Promise<unknown> = Promise.resolve();
+  /** Settles once every first attempt queued so far has been made. */
+  private line: Promise<unknown> = Promise.resolve();
   private generation = 0;
+  /** Each copy's whole delivery, retries included, until it settles: what `idle` waits for. */
+  private readonly pending = new Set<Promise<unknown>>();
   private readonly waits = new Map<NodeJS.Timeout, () => void>();
   private readonly inFlight = new Set<ClientRequest>();
 
@@ -92,23 +105,37 @@ export class WebhookDeliveryQueue {
     retry: SandboxWebhookRetry,
     copies: SandboxWebhookCopies = ONE_WEBHOOK_COPY,
   ): Promise<AttemptResult | undefined> {
-    const generation = this.generation;
-    const job = this.tail.then(() => this.deliverCopies(payload, webhookUrl, retry, copies, generation));
-    this.tail = job.catch(() => undefined);
-    return job;
+    const delivery: Delivery = { payload, webhookUrl, retry, generation: this.generation };
+    const ahead = this.line;
+    const firstAttempts: Promise<void>[] = [];
+    const results: Promise<AttemptResult | undefined>[] = [];
+    for (let copy = 1; copy <= copies.count; copy++) {
+      // Concurrent copies wait only for the events ahead; sequential ones also for the copy before.
+      const turn = copies.concurrent ? ahead : (firstAttempts[firstAttempts.length - 1] ?? ahead);
+      let release!: () => void;
+      firstAttempts.push(new Promise<void>((resolve) => (release = resolve)));
+      const result = this.deliver(delivery, copy, turn, release).finally(release);
+      this.pending.add(result);
+      const forget = (): void => {
+        this.pending.delete(result);
+      };
+      void result.then(forget, forget);
+      results.push(result);
+    }
+    this.line = Promise.all(firstAttempts);
+    return results[0];
   }
 
   /** Resolves once nothing is queued, waiting to retry, or in flight. */
   async idle(): Promise<void> {
-    let observed: Promise<unknown>;
-    do {
-      observed = this.tail;
-      await observed;
-    } while (observed !== this.tail);
+    while (this.pending.size > 0) {
+      await Promise.allSettled(this.pending);
+    }
   }
 
   cancelAll(): void {
     this.generation++;
+    this.line = Promise.resolve();
     for (const [timer, wake] of this.waits) {
       clearTimeout(timer);
       wake();
@@ -120,30 +147,15 @@ export class WebhookDeliveryQueue {
     this.inFlight.clear();
   }
 
-  private async deliverCopies(
-    payload: EcwidWebhookPayload,
-    webhookUrl: string,
-    retry: SandboxWebhookRetry,
-    copies: SandboxWebhookCopies,
-    generation: number,
-  ): Promise<AttemptResult | undefined> {
-    const numbers = Array.from({ length: copies.count }, (_, i) => i + 1);
-    if (copies.concurrent) {
-      const results = await Promise.all(numbers.map((copy) => this.deliver(payload, webhookUrl, retry, generation, copy)));
-      return results[0];
-    }
-    const results: (AttemptResult | undefined)[] = [];
-    for (const copy of numbers) results.push(await this.deliver(payload, webhookUrl, retry, generation, copy));
-    return results[0];
-  }
-
+  /** Only the first attempt holds the line (`release` frees it), so a retry's wait never holds back later events. */
   private async deliver(
-    payload: EcwidWebhookPayload,
-    webhookUrl: string,
-    retry: SandboxWebhookRetry,
-    generation: number,
+    delivery: Delivery,
     copy: number,
+    turn: Promise<unknown>,
+    release: () => void,
   ): Promise<AttemptResult | undefined> {
+    await turn;
+    const { payload, webhookUrl, retry, generation } = delivery;
     const attempts = Math.max(1, retry.attempts);
     for (let attempt = 1; generation === this.generation; attempt++) {
       const at = this.deps.now();
@@ -153,6 +165,9 @@ export class WebhookDeliveryQueue {
       }
       const delivered = result.status !== undefined && DELIVERED_STATUSES.has(result.status);
       this.deps.records.push({ payload, url: webhookUrl, attempt, copy, ...result, delivered, at });
+      if (attempt === 1) {
+        release();
+      }
       if (delivered || attempt >= attempts) {
         return result;
       }

@@ -273,8 +273,9 @@ class SlidingWindowLimiter {
  * Notifications for placements and status changes when `ionUrl` is set.
  *
  * Behaviour choices: searches list orders by internalId ascending (creation order); every `From`/`To` bound is
- * inclusive; `GET /orders/deleted` lists deletions in the order they happened; an order created or updated with
- * paymentStatus INCOMPLETE sends `unfinished_order.*` and turns into `order.created` once its checkout completes.
+ * inclusive; `GET /orders/deleted` lists the deletions of the last 183 days (Ecwid's 6 months) in the order they
+ * happened; an order created or updated with paymentStatus INCOMPLETE sends `unfinished_order.*` and turns into
+ * `order.created` once its checkout completes.
  */
 export class EcwidSandbox {
   readonly storeId: number;
@@ -282,8 +283,6 @@ export class EcwidSandbox {
   readonly clientSecret: string;
   readonly orderKey: string;
   webhookUrl: string | undefined;
-  /** How many times each change's webhook is delivered, and whether the copies go out at once. */
-  webhookCopies: SandboxWebhookCopies;
   ionUrl: string | undefined;
   /** Every API request seen, in the order they were answered. */
   readonly requests: SandboxRequestRecord[] = [];
@@ -296,16 +295,18 @@ export class EcwidSandbox {
   private readonly requestedPort: number;
   private readonly now: () => number;
   private readonly webhookRetry: SandboxWebhookRetry;
+  private copies: Readonly<SandboxWebhookCopies> = ONE_WEBHOOK_COPY;
   private readonly limiter: SlidingWindowLimiter | undefined;
   private readonly store: SandboxOrderStore;
   private readonly queue: WebhookDeliveryQueue;
-  private readonly faultDelays = new Set<NodeJS.Timeout>();
+  /** Timers of delay and trickle faults, each with the wake-up that ends its wait early on reset or stop. */
+  private readonly faultDelays = new Map<NodeJS.Timeout, () => void>();
   private faults: ActiveFault[] = [];
   /** Automatic IONs go out one at a time, in the order the changes happened. */
   private ionTail: Promise<void> = Promise.resolve();
   private readonly ionInFlight = new Set<ClientRequest>();
-  /** Bumped by reset and stop, so IONs queued before them are dropped. */
-  private ionGeneration = 0;
+  /** Bumped by reset and stop, so IONs queued and API requests held before them are dropped. */
+  private generation = 0;
   private server: Server | undefined;
   private starting: Promise<this> | undefined;
   private boundPort: number | undefined;
@@ -321,7 +322,6 @@ export class EcwidSandbox {
     this.webhookUrl = options.webhookUrl;
     this.webhookRetry = options.webhookRetry ?? { attempts: 1, delaysMs: [] };
     this.webhookCopies = options.webhookCopies ?? ONE_WEBHOOK_COPY;
-    checkWebhookCopies(this.webhookCopies);
     this.now = options.now ?? Date.now;
     const rateLimit = options.rateLimit ?? false;
     if (rateLimit && !(Number.isInteger(rateLimit.requestsPerMinute) && rateLimit.requestsPerMinute > 0)) {
@@ -336,6 +336,17 @@ export class EcwidSandbox {
       records: this.deliveries,
       now: () => this.now(),
     });
+  }
+
+  /** How many times each change's webhook is delivered, and whether the copies go out at once. */
+  get webhookCopies(): Readonly<SandboxWebhookCopies> {
+    return this.copies;
+  }
+
+  /** Checked here, so a bad value fails where it is set rather than in the middle of a later change. */
+  set webhookCopies(copies: SandboxWebhookCopies) {
+    checkWebhookCopies(copies);
+    this.copies = Object.freeze({ ...copies });
   }
 
   get port(): number {
@@ -379,11 +390,9 @@ export class EcwidSandbox {
     return this;
   }
 
-  /** Closes the server and every open socket, and abandons pending deliveries, IONs and fault delays. */
+  /** Closes the server and every open socket, and abandons pending deliveries, IONs and requests held by faults. */
   async stop(): Promise<void> {
-    this.queue.cancelAll();
-    this.cancelIons();
-    this.clearFaultDelays();
+    this.abandonPending();
     const server = this.server;
     if (!server) {
       return;
@@ -475,11 +484,13 @@ export class EcwidSandbox {
     this.faults = [];
   }
 
-  /** Back to an empty store: orders, deleted history, requests, deliveries and IONs (pending ones abandoned), faults, rate limits. */
+  /**
+   * Back to an empty store: orders, deleted history, requests, deliveries and IONs, faults, rate limits. Pending
+   * deliveries and IONs are abandoned, and a request held by a fault is dropped unanswered, changing nothing.
+   */
   reset(): void {
     this.store.clear();
-    this.queue.cancelAll();
-    this.cancelIons();
+    this.abandonPending();
     this.requests.length = 0;
     this.deliveries.length = 0;
     this.ionDeliveries.length = 0;
@@ -488,6 +499,7 @@ export class EcwidSandbox {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const generation = this.generation;
     const at = this.now();
     const method = (request.method ?? 'GET').toUpperCase();
     const url = new URL(request.url ?? '/', 'http://sandbox.invalid');
@@ -511,6 +523,11 @@ export class EcwidSandbox {
     const fault = this.takeFault(method, apiPath);
     if (fault?.delayMs) {
       await this.faultDelay(fault.delayMs);
+    }
+    // Sent to the store as it was before a reset or stop: answering it now would change the fresh one.
+    if (generation !== this.generation) {
+      request.socket.destroy();
+      return;
     }
     if (fault?.drop) {
       request.socket.destroy();
@@ -538,6 +555,10 @@ export class EcwidSandbox {
     response.flushHeaders();
     for (let i = 0; i < body.length; i++) {
       await this.faultDelay(fault.trickleMs);
+      if (generation !== this.generation) {
+        response.destroy();
+        return;
+      }
       // The client may have given up and closed the connection.
       if (response.destroyed) return;
       response.write(body.subarray(i, i + 1));
@@ -767,14 +788,22 @@ export class EcwidSandbox {
         this.faultDelays.delete(timer);
         resolve();
       }, ms);
-      this.faultDelays.add(timer);
+      this.faultDelays.set(timer, resolve);
     });
   }
 
-  /** A stopped sandbox leaves delayed requests unanswered: their sockets are already closed. */
-  private clearFaultDelays(): void {
-    for (const timer of this.faultDelays) {
+  /** Leaves nothing started before a reset or stop running: no timer is left behind, and no held request hangs. */
+  private abandonPending(): void {
+    this.generation++;
+    this.queue.cancelAll();
+    for (const request of this.ionInFlight) {
+      request.destroy(new Error('ION cancelled'));
+    }
+    this.ionInFlight.clear();
+    this.ionTail = Promise.resolve();
+    for (const [timer, wake] of this.faultDelays) {
       clearTimeout(timer);
+      wake();
     }
     this.faultDelays.clear();
   }
@@ -836,8 +865,7 @@ export class EcwidSandbox {
       eventType,
       data,
     };
-    checkWebhookCopies(this.webhookCopies);
-    void this.queue.enqueue(payload, webhookUrl, this.webhookRetry, this.webhookCopies);
+    void this.queue.enqueue(payload, webhookUrl, this.webhookRetry, this.copies);
   }
 
   /** Queues the ION Ecwid would post, with the fields as they are now; nothing is sent while no ION URL is set. */
@@ -847,9 +875,9 @@ export class EcwidSandbox {
       return;
     }
     const fields = ionFields(this.storeId, order, eventType, this.now(), old);
-    const generation = this.ionGeneration;
+    const generation = this.generation;
     this.ionTail = this.ionTail.then(async () => {
-      if (generation === this.ionGeneration) {
+      if (generation === this.generation) {
         await this.postIon(ionUrl, fields).catch(() => undefined);
       }
     });
@@ -865,14 +893,5 @@ export class EcwidSandbox {
       record.error = error instanceof Error ? error.message : String(error);
       throw error;
     }
-  }
-
-  private cancelIons(): void {
-    this.ionGeneration++;
-    for (const request of this.ionInFlight) {
-      request.destroy(new Error('ION cancelled'));
-    }
-    this.ionInFlight.clear();
-    this.ionTail = Promise.resolve();
   }
 }
