@@ -83,4 +83,16 @@ describe('EcwidRateLimiter', () => {
     await expect(limiter.acquire(Infinity, stopped)).resolves.toBeUndefined();
     await expect(limiter.acquire(Infinity, stopped)).rejects.toBeInstanceOf(EcwidRateLimitStopped);
   });
+
+  it('gives a caller that left at shutdown no slot, so the next caller gets it', async () => {
+    const limiter = new EcwidRateLimiter(2, 60_000);
+    await limiter.acquire();
+    const stopping = new AbortController();
+    const left = limiter.acquire(Infinity, stopping.signal).catch((e: unknown) => e);
+    stopping.abort();
+    expect(await left).toBeInstanceOf(EcwidRateLimitStopped);
+    // Had the caller that left taken the second slot, this would wait a minute.
+    const next = await Promise.race([limiter.acquire().then(() => 'sent'), new Promise((resolve) => setTimeout(() => resolve('waiting'), 1000))]);
+    expect(next).toBe('sent');
+  });
 });

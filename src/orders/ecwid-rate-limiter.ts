@@ -54,9 +54,10 @@ export class EcwidRateLimiter {
    * the token has room then. Several modules can share a token's limiter, so one app's shutdown ends only its own waits.
    */
   acquire(maxPauseMs = Infinity, stopping?: AbortSignal): Promise<void> {
-    const turn = this.queue.then(() => this.waitForSlot(maxPauseMs, stopping));
+    const caller = { left: false };
+    const turn = this.queue.then(() => this.waitForSlot(maxPauseMs, stopping, caller));
     this.queue = turn.catch(() => undefined);
-    return stopping && !stopping.aborted ? this.leftOnAbort(turn, stopping) : turn;
+    return stopping && !stopping.aborted ? this.leftOnAbort(turn, stopping, caller) : turn;
   }
 
   /** After a 429, nobody on this token sends until `untilMs`. */
@@ -64,10 +65,16 @@ export class EcwidRateLimiter {
     this.pausedUntil = Math.max(this.pausedUntil, untilMs);
   }
 
-  /** The caller's turn, or EcwidRateLimitStopped as soon as `stopping` aborts; the turn then ends without a slot. */
-  private leftOnAbort(turn: Promise<void>, stopping: AbortSignal): Promise<void> {
+  /**
+   * The caller's turn, or EcwidRateLimitStopped as soon as `stopping` aborts. A caller that left takes no slot when
+   * its turn comes.
+   */
+  private leftOnAbort(turn: Promise<void>, stopping: AbortSignal, caller: { left: boolean }): Promise<void> {
     return new Promise((resolve, reject) => {
-      const leave = (): void => reject(new EcwidRateLimitStopped(Math.max(0, this.freeAt() - this.now())));
+      const leave = (): void => {
+        caller.left = true;
+        reject(new EcwidRateLimitStopped(Math.max(0, this.freeAt() - this.now())));
+      };
       stopping.addEventListener('abort', leave, { once: true });
       turn.then(resolve, reject).finally(() => stopping.removeEventListener('abort', leave));
     });
@@ -77,8 +84,10 @@ export class EcwidRateLimiter {
     return Math.max(this.starts[this.next] + this.windowMs, this.pausedUntil);
   }
 
-  private async waitForSlot(maxPauseMs: number, stopping: AbortSignal | undefined): Promise<void> {
+  private async waitForSlot(maxPauseMs: number, stopping: AbortSignal | undefined, caller: { left: boolean }): Promise<void> {
     for (;;) {
+      // Its caller has its answer already; the slot stays for the next one.
+      if (caller.left) return;
       const now = this.now();
       if (this.pausedUntil - now > maxPauseMs) throw new EcwidRateLimitPause(this.pausedUntil - now);
       const freeAt = this.freeAt();
