@@ -48,6 +48,18 @@ describe('EcwidWebhookSigner', () => {
     }
   });
 
+  it('signs as createHmac does at every padding boundary of one, two and three blocks', () => {
+    const signer = new EcwidWebhookSigner('secret');
+    // `1.` plus the id: messages of 2 to 201 bytes, so the padding falls on each side of every block edge.
+    for (let length = 0; length < 200; length += 1) {
+      for (const eventId of ['x'.repeat(length), 'é'.repeat(length >> 1)]) {
+        expect(signer.sign(1, eventId)).toBe(computeEcwidWebhookSignature(1, eventId, 'secret'));
+        expect(signer.verify(computeEcwidWebhookSignature(1, eventId, 'secret'), 1, eventId)).toBe(true);
+        expect(signer.verify(computeEcwidWebhookSignature(1, eventId, 'other'), 1, eventId)).toBe(false);
+      }
+    }
+  });
+
   it('signs as createHmac does for random secrets and ids, ASCII or not', () => {
     const alphabet = ['a', 'Z', '0', '-', '.', 'é', 'ж', '✓', '🔑', '\u0000', '\ud800'];
     const pick = (count: number) => Array.from({ length: count }, () => alphabet[randomInt(alphabet.length)]).join('');

@@ -1,12 +1,84 @@
 import { createHmac, hash } from 'node:crypto';
 
-/** SHA-256 works on 64-byte blocks; RFC 2104 pads (or first hashes) the key to one block. */
+/** SHA-256 works on 64-byte blocks of sixteen 32-bit big-endian words; RFC 2104 pads (or first hashes) the key to one. */
 const SHA256_BLOCK_BYTES = 64;
+const SHA256_DIGEST_BYTES = 32;
 const INNER_PAD_BYTE = 0x36;
 const OUTER_PAD_BYTE = 0x5c;
-const SHA256_DIGEST_BYTES = 32;
 /** Room for `eventCreated.eventId` with the longest event id the parser admits, in UTF-8. */
 const MESSAGE_ROOM_BYTES = 1024;
+/** A message's padding: the 0x80 byte, then its length in bits as a 64-bit number. */
+const PADDING_BYTES = 9;
+/** Base64 of a SHA-256 digest: 43 characters and one `=`. */
+const SIGNATURE_LENGTH = 44;
+const BASE64_ALPHABET = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+
+/** SHA-256 round constants, FIPS 180-4 section 4.2.2. */
+const K = Int32Array.of(
+  0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+  0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+  0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+  0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+  0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+  0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+  0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+  0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2,
+);
+/** SHA-256 initial hash value, FIPS 180-4 section 5.3.3. */
+const H0 = Int32Array.of(0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19);
+
+/**
+ * The SHA-256 compression function (FIPS 180-4 section 6.2.2): folds the block in `w[0..15]` into `state`, using the
+ * rest of `w` as its message schedule. Every step is an add, rotate or bitwise operation on 32-bit words, none
+ * indexed by the data, so its time does not depend on the key.
+ */
+function compress(state: Int32Array, w: Int32Array): void {
+  for (let t = 16; t < 64; t += 1) {
+    const x = w[t - 15];
+    const y = w[t - 2];
+    const s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+    const s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
+    w[t] = (w[t - 16] + s0 + w[t - 7] + s1) | 0;
+  }
+  let a = state[0];
+  let b = state[1];
+  let c = state[2];
+  let d = state[3];
+  let e = state[4];
+  let f = state[5];
+  let g = state[6];
+  let h = state[7];
+  for (let t = 0; t < 64; t += 1) {
+    const s1 = ((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7));
+    const t1 = (h + s1 + ((e & f) ^ (~e & g)) + K[t] + w[t]) | 0;
+    const s0 = ((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10));
+    const t2 = (s0 + ((a & b) ^ (a & c) ^ (b & c))) | 0;
+    h = g;
+    g = f;
+    f = e;
+    e = (d + t1) | 0;
+    d = c;
+    c = b;
+    b = a;
+    a = (t1 + t2) | 0;
+  }
+  state[0] = (state[0] + a) | 0;
+  state[1] = (state[1] + b) | 0;
+  state[2] = (state[2] + c) | 0;
+  state[3] = (state[3] + d) | 0;
+  state[4] = (state[4] + e) | 0;
+  state[5] = (state[5] + f) | 0;
+  state[6] = (state[6] + g) | 0;
+  state[7] = (state[7] + h) | 0;
+}
+
+/** Loads the 64 bytes at `offset` into `w[0..15]` as big-endian words. */
+function loadBlock(w: Int32Array, bytes: Uint8Array, offset: number): void {
+  for (let i = 0; i < 16; i += 1) {
+    const at = offset + 4 * i;
+    w[i] = (bytes[at] << 24) | (bytes[at + 1] << 16) | (bytes[at + 2] << 8) | bytes[at + 3];
+  }
+}
 
 /** Ecwid signs `"{eventCreated}.{eventId}"`, never the body. */
 export function computeEcwidWebhookSignature(
@@ -42,53 +114,109 @@ function signaturesMatch(signature: string, expected: string): boolean {
 
 /**
  * Signs and verifies Ecwid webhooks under one client secret: the same HMAC-SHA256 (RFC 2104) as
- * `computeEcwidWebhookSignature`, with the key's padded blocks worked out once instead of per delivery.
- * `createHmac` builds an OpenSSL MAC context and a stream object on every call, the largest single cost the
- * webhook route added over a bare route; two one-shot hashes over kept buffers give the same bytes without them.
- * The buffers are reused, which is safe because nothing here yields between writing and hashing them.
- * The pads are as good as the secret, so they live in private fields: no serializer or inspector can see them.
+ * `computeEcwidWebhookSignature`, computed here rather than by node:crypto. HMAC's first block on each side is the
+ * padded key, so the hash states after those blocks are worked out once (RFC 2104 section 4 suggests it), leaving two
+ * compressions per delivery for an event id of up to 45 bytes. Through node:crypto the same signature took four,
+ * each behind an OpenSSL context made and freed per call: 5.6 us per delivery inside the server, against about
+ * 1.5 us in a loop on its own, the largest single cost the webhook route added over a bare route.
+ * The result is checked against createHmac in the tests, for ASCII and UTF-8 ids, short and long keys.
+ * The key states live in private fields: no serializer or inspector can see them.
  */
 export class EcwidWebhookSigner {
-  /** The inner pad, then room for the message. */
-  readonly #inner = Buffer.alloc(SHA256_BLOCK_BYTES + MESSAGE_ROOM_BYTES);
-  /** The outer pad, then the inner digest. */
-  readonly #outer = Buffer.alloc(SHA256_BLOCK_BYTES + SHA256_DIGEST_BYTES);
-  readonly #innerViews: Uint8Array[] = [];
+  /** The hash states after the inner and outer padded key blocks. */
+  readonly #innerKeyState = new Int32Array(8);
+  readonly #outerKeyState = new Int32Array(8);
+  /** Scratch, reused: nothing here yields between writing and reading it. */
+  readonly #state = new Int32Array(8);
+  readonly #outer = new Int32Array(8);
+  readonly #w = new Int32Array(64);
+  readonly #message = Buffer.alloc(MESSAGE_ROOM_BYTES + SHA256_BLOCK_BYTES + PADDING_BYTES);
+  readonly #expected = new Uint8Array(SIGNATURE_LENGTH);
 
   constructor(clientSecret: string) {
     let key = Buffer.from(clientSecret, 'utf8');
     if (key.length > SHA256_BLOCK_BYTES) key = hash('sha256', key, 'buffer');
-    for (let i = 0; i < SHA256_BLOCK_BYTES; i += 1) {
-      const keyByte = i < key.length ? key[i] : 0;
-      this.#inner[i] = keyByte ^ INNER_PAD_BYTE;
-      this.#outer[i] = keyByte ^ OUTER_PAD_BYTE;
+    const block = new Uint8Array(SHA256_BLOCK_BYTES);
+    for (const [state, padByte] of [
+      [this.#innerKeyState, INNER_PAD_BYTE],
+      [this.#outerKeyState, OUTER_PAD_BYTE],
+    ] as const) {
+      for (let i = 0; i < SHA256_BLOCK_BYTES; i += 1) block[i] = (i < key.length ? key[i] : 0) ^ padByte;
+      state.set(H0);
+      loadBlock(this.#w, block, 0);
+      compress(state, this.#w);
     }
   }
 
   sign(eventCreated: number | string, eventId: string): string {
-    const message = `${eventCreated}.${eventId}`;
-    // A UTF-16 unit takes at most 3 UTF-8 bytes; a message that might not fit is hashed from a fresh buffer.
-    const innerInput =
-      message.length * 3 <= MESSAGE_ROOM_BYTES
-        ? this.innerView(SHA256_BLOCK_BYTES + this.#inner.write(message, SHA256_BLOCK_BYTES, 'utf8'))
-        : Buffer.concat([this.#inner.subarray(0, SHA256_BLOCK_BYTES), Buffer.from(message, 'utf8')]);
-    // The digest as a latin1 ('binary') string copies straight into place; on Node 20 `hash(..., 'buffer')` costs three times it.
-    this.#outer.write(hash('sha256', innerInput, 'binary'), SHA256_BLOCK_BYTES, 'latin1');
-    return hash('sha256', this.#outer, 'base64');
+    const digest = this.digest(eventCreated, eventId);
+    const bytes = Buffer.alloc(SHA256_DIGEST_BYTES);
+    for (let i = 0; i < 8; i += 1) bytes.writeInt32BE(digest[i], 4 * i);
+    return bytes.toString('base64');
   }
 
-  /** The first `length` bytes of the inner buffer; views are kept per length, as `subarray` costs as much as a hash. */
-  private innerView(length: number): Uint8Array {
-    let view = this.#innerViews[length];
-    if (view === undefined) {
-      view = new Uint8Array(this.#inner.buffer, this.#inner.byteOffset, length);
-      this.#innerViews[length] = view;
-    }
-    return view;
-  }
-
-  /** Constant-time check of an `X-Ecwid-Webhook-Signature` header value. */
+  /** Constant-time check of an `X-Ecwid-Webhook-Signature` header value (surrounding whitespace aside). */
   verify(signature: string, eventCreated: number | string, eventId: string): boolean {
-    return signaturesMatch(signature, this.sign(eventCreated, eventId));
+    const given = signature.trim();
+    // The length it gives away is public: 44 characters, always.
+    if (given.length !== SIGNATURE_LENGTH) return false;
+    const expected = this.base64(this.digest(eventCreated, eventId));
+    let difference = 0;
+    for (let i = 0; i < SIGNATURE_LENGTH; i += 1) difference |= given.charCodeAt(i) ^ expected[i];
+    return difference === 0;
+  }
+
+  /** HMAC-SHA256 of `eventCreated.eventId`, as eight words in a buffer reused by the next call. */
+  private digest(eventCreated: number | string, eventId: string): Int32Array {
+    const message = `${eventCreated}.${eventId}`;
+    // A UTF-16 unit takes at most 3 UTF-8 bytes; a message that might not fit is encoded into a fresh buffer.
+    const fits = message.length * 3 <= MESSAGE_ROOM_BYTES;
+    const bytes = fits ? this.#message : Buffer.alloc(message.length * 3 + SHA256_BLOCK_BYTES + PADDING_BYTES);
+    const length = bytes.write(message, 0, 'utf8');
+    // Padding (FIPS 180-4 section 5.1.1): 0x80, zeros up to 8 bytes short of a block, then the length in bits of
+    // everything hashed, the key block included.
+    const padded = Math.ceil((length + PADDING_BYTES) / SHA256_BLOCK_BYTES) * SHA256_BLOCK_BYTES;
+    bytes[length] = 0x80;
+    bytes.fill(0, length + 1, padded - 8);
+    const bits = (SHA256_BLOCK_BYTES + length) * 8;
+    bytes.writeUInt32BE(Math.floor(bits / 2 ** 32), padded - 8);
+    bytes.writeUInt32BE(bits >>> 0, padded - 4);
+
+    const w = this.#w;
+    const inner = this.#state;
+    inner.set(this.#innerKeyState);
+    for (let offset = 0; offset < padded; offset += SHA256_BLOCK_BYTES) {
+      loadBlock(w, bytes, offset);
+      compress(inner, w);
+    }
+    // The outer hash's message is the 32-byte inner digest: one block with its padding.
+    w.set(inner);
+    w[8] = 0x80000000 | 0;
+    w.fill(0, 9, 15);
+    w[15] = (SHA256_BLOCK_BYTES + SHA256_DIGEST_BYTES) * 8;
+    const outer = this.#outer;
+    outer.set(this.#outerKeyState);
+    compress(outer, w);
+    return outer;
+  }
+
+  /** The digest's base64 as character codes, into a buffer reused by the next call. */
+  private base64(digest: Int32Array): Uint8Array {
+    const out = this.#expected;
+    let bits = 0;
+    let pending = 0;
+    let at = 0;
+    for (let i = 0; i < SHA256_DIGEST_BYTES; i += 1) {
+      pending = (pending << 8) | ((digest[i >> 2] >>> (24 - 8 * (i & 3))) & 0xff);
+      bits += 8;
+      while (bits >= 6) {
+        bits -= 6;
+        out[at++] = BASE64_ALPHABET.charCodeAt((pending >>> bits) & 0x3f);
+      }
+      pending &= (1 << bits) - 1;
+    }
+    out[at++] = BASE64_ALPHABET.charCodeAt((pending << (6 - bits)) & 0x3f);
+    out[at] = 0x3d;
+    return out;
   }
 }
