@@ -633,6 +633,17 @@ describe('EcwidSandbox', () => {
       expectValidSignature(receiver.received[2], retrying.clientSecret);
     });
 
+    it('refuses a retry plan it cannot follow when constructed, and keeps its own copy of a good one', () => {
+      expect(() => new EcwidSandbox({ webhookRetry: { attempts: 0, delaysMs: [] } })).toThrow(/webhookRetry.attempts/);
+      expect(() => new EcwidSandbox({ webhookRetry: { attempts: 2.5, delaysMs: [10] } })).toThrow(/webhookRetry.attempts/);
+      expect(() => new EcwidSandbox({ webhookRetry: { attempts: 2, delaysMs: [-1] } })).toThrow(/webhookRetry.delaysMs/);
+      expect(() => new EcwidSandbox({ webhookRetry: { attempts: 2, delaysMs: [NaN] } })).toThrow(/webhookRetry.delaysMs/);
+      const delaysMs = [10];
+      const sandbox = new EcwidSandbox({ webhookRetry: { attempts: 2, delaysMs } });
+      delaysMs[0] = -5;
+      expect(sandbox['webhookRetry']).toEqual({ attempts: 2, delaysMs: [10] });
+    });
+
     it('records network errors and gives up after the last attempt', async () => {
       const closed = await startReceiver();
       await closed.close();

@@ -46,6 +46,14 @@ export function checkWebhookCopies(copies: SandboxWebhookCopies): void {
   if (!Number.isInteger(copies.count) || copies.count < 1) throw new Error('webhookCopies.count must be a positive integer');
 }
 
+/** A retry plan that cannot be followed fails where it is given, not at the first failed delivery. */
+export function checkWebhookRetry(retry: SandboxWebhookRetry): void {
+  if (!Number.isInteger(retry.attempts) || retry.attempts < 1) throw new Error('webhookRetry.attempts must be a positive integer');
+  if (!Array.isArray(retry.delaysMs) || !retry.delaysMs.every((ms) => Number.isFinite(ms) && ms >= 0)) {
+    throw new Error('webhookRetry.delaysMs must be a list of waits in ms, none negative');
+  }
+}
+
 /** The headers Ecwid sends with a webhook: JSON content type and the signature over `eventCreated.eventId`. */
 export function signEcwidWebhook(body: EcwidWebhookPayload | object, clientSecret: string): Record<string, string> {
   const { eventCreated, eventId } = body as Partial<EcwidWebhookPayload>;

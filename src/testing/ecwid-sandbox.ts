@@ -32,6 +32,7 @@ import {
 import { SandboxOrderStore, withoutServerFields, type OrderUpdate } from './ecwid-sandbox-store';
 import {
   checkWebhookCopies,
+  checkWebhookRetry,
   ONE_WEBHOOK_COPY,
   WebhookDeliveryQueue,
   type SandboxDeliveryRecord,
@@ -320,7 +321,9 @@ export class EcwidSandbox {
     this.host = options.host ?? DEFAULT_HOST;
     this.requestedPort = options.port ?? 0;
     this.webhookUrl = options.webhookUrl;
-    this.webhookRetry = options.webhookRetry ?? { attempts: 1, delaysMs: [] };
+    const retry = options.webhookRetry ?? { attempts: 1, delaysMs: [] };
+    checkWebhookRetry(retry);
+    this.webhookRetry = { attempts: retry.attempts, delaysMs: [...retry.delaysMs] };
     this.webhookCopies = options.webhookCopies ?? ONE_WEBHOOK_COPY;
     this.now = options.now ?? Date.now;
     const rateLimit = options.rateLimit ?? false;
