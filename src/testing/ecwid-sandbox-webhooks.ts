@@ -81,6 +81,29 @@ interface QueueDeps {
   now: () => number;
 }
 
+/** Waits that `wakeAll` (reset or stop) ends early, so no timer outlives the sandbox and no waiter hangs. */
+export class SandboxTimers {
+  private readonly waits = new Map<NodeJS.Timeout, () => void>();
+
+  wait(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => {
+        this.waits.delete(timer);
+        resolve();
+      }, ms);
+      this.waits.set(timer, resolve);
+    });
+  }
+
+  wakeAll(): void {
+    for (const [timer, wake] of this.waits) {
+      clearTimeout(timer);
+      wake();
+    }
+    this.waits.clear();
+  }
+}
+
 interface Delivery {
   payload: EcwidWebhookPayload;
   webhookUrl: string;
@@ -101,7 +124,7 @@ export class WebhookDeliveryQueue {
   private generation = 0;
   /** Each copy's whole delivery, retries included, until it settles: what `idle` waits for. */
   private readonly pending = new Set<Promise<unknown>>();
-  private readonly waits = new Map<NodeJS.Timeout, () => void>();
+  private readonly retryWaits = new SandboxTimers();
   private readonly inFlight = new Set<ClientRequest>();
 
   constructor(private readonly deps: QueueDeps) {}
@@ -144,11 +167,7 @@ export class WebhookDeliveryQueue {
   cancelAll(): void {
     this.generation++;
     this.line = Promise.resolve();
-    for (const [timer, wake] of this.waits) {
-      clearTimeout(timer);
-      wake();
-    }
-    this.waits.clear();
+    this.retryWaits.wakeAll();
     for (const request of this.inFlight) {
       request.destroy(new Error('delivery cancelled'));
     }
@@ -179,7 +198,7 @@ export class WebhookDeliveryQueue {
       if (delivered || attempt >= attempts) {
         return result;
       }
-      await this.wait(retry.delaysMs[Math.min(attempt, retry.delaysMs.length) - 1] ?? 0);
+      await this.retryWaits.wait(retry.delaysMs[Math.min(attempt, retry.delaysMs.length) - 1] ?? 0);
     }
     return undefined;
   }
@@ -212,13 +231,4 @@ export class WebhookDeliveryQueue {
     });
   }
 
-  private wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waits.delete(timer);
-        resolve();
-      }, ms);
-      this.waits.set(timer, resolve);
-    });
-  }
 }

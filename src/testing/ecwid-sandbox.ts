@@ -33,6 +33,7 @@ import { SandboxOrderStore, withoutServerFields, type OrderUpdate } from './ecwi
 import {
   checkWebhookCopies,
   checkWebhookRetry,
+  SandboxTimers,
   ONE_WEBHOOK_COPY,
   WebhookDeliveryQueue,
   type SandboxDeliveryRecord,
@@ -300,8 +301,8 @@ export class EcwidSandbox {
   private readonly limiter: SlidingWindowLimiter | undefined;
   private readonly store: SandboxOrderStore;
   private readonly queue: WebhookDeliveryQueue;
-  /** Timers of delay and trickle faults, each with the wake-up that ends its wait early on reset or stop. */
-  private readonly faultDelays = new Map<NodeJS.Timeout, () => void>();
+  /** Waits of delay and trickle faults, ended early on reset or stop. */
+  private readonly faultDelays = new SandboxTimers();
   private faults: ActiveFault[] = [];
   /** Automatic IONs go out one at a time, in the order the changes happened. */
   private ionTail: Promise<void> = Promise.resolve();
@@ -525,7 +526,7 @@ export class EcwidSandbox {
     const apiPath = this.pathBelowStore(path);
     const fault = this.takeFault(method, apiPath);
     if (fault?.delayMs) {
-      await this.faultDelay(fault.delayMs);
+      await this.faultDelays.wait(fault.delayMs);
     }
     // Sent to the store as it was before a reset or stop: answering it now would change the fresh one.
     if (generation !== this.generation) {
@@ -557,7 +558,7 @@ export class EcwidSandbox {
     }
     response.flushHeaders();
     for (let i = 0; i < body.length; i++) {
-      await this.faultDelay(fault.trickleMs);
+      await this.faultDelays.wait(fault.trickleMs);
       if (generation !== this.generation) {
         response.destroy();
         return;
@@ -785,16 +786,6 @@ export class EcwidSandbox {
     return active.fault;
   }
 
-  private faultDelay(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.faultDelays.delete(timer);
-        resolve();
-      }, ms);
-      this.faultDelays.set(timer, resolve);
-    });
-  }
-
   /** Leaves nothing started before a reset or stop running: no timer is left behind, and no held request hangs. */
   private abandonPending(): void {
     this.generation++;
@@ -804,11 +795,7 @@ export class EcwidSandbox {
     }
     this.ionInFlight.clear();
     this.ionTail = Promise.resolve();
-    for (const [timer, wake] of this.faultDelays) {
-      clearTimeout(timer);
-      wake();
-    }
-    this.faultDelays.clear();
+    this.faultDelays.wakeAll();
   }
 
   private announceCreated(order: EcwidOrder): void {
