@@ -40,11 +40,23 @@ describe('EcwidWebhookSigner', () => {
 
   it('signs as createHmac does on both sides of the room it keeps for messages', () => {
     const signer = new EcwidWebhookSigner('secret');
-    // The message is `1.` plus the id; one of over 1024 / 3 characters is hashed from a fresh buffer instead.
-    for (let length = 330; length <= 350; length += 1) {
-      for (const eventId of ['x'.repeat(length), 'ж'.repeat(length)]) {
-        expect(signer.sign(1, eventId)).toBe(computeEcwidWebhookSignature(1, eventId, 'secret'));
+    // The message is `1.` plus the id. The room is 1024 bytes: an ASCII message over it, or one that is not ASCII and
+    // of over 1024 / 3 characters, is hashed from a fresh buffer instead. Up to two blocks past the room, so a message
+    // kept in too small a buffer would lose its padding.
+    for (const [from, to] of [[330, 350], [1000, 1150]]) {
+      for (let length = from; length <= to; length += 1) {
+        for (const eventId of ['x'.repeat(length), 'ж'.repeat(length), `${'x'.repeat(length - 1)}ж`]) {
+          expect(signer.sign(1, eventId)).toBe(computeEcwidWebhookSignature(1, eventId, 'secret'));
+        }
       }
+    }
+  });
+
+  it('signs as createHmac does when only the last character is not ASCII, after an ASCII id', () => {
+    // The ASCII path writes the id before it finds out; what it wrote must not reach the UTF-8 path's hash.
+    const signer = new EcwidWebhookSigner('secret');
+    for (const eventId of ['x'.repeat(60), `${'x'.repeat(59)}é`, `${'x'.repeat(59)}\u0080`, 'x'.repeat(60)]) {
+      expect(signer.sign(1, eventId)).toBe(computeEcwidWebhookSignature(1, eventId, 'secret'));
     }
   });
 
