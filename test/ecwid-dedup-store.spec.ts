@@ -114,4 +114,94 @@ describe('EcwidMemoryDedupStore', () => {
     await store.claim('d');
     expect(await store.claim('a')).toBe('claimed');
   });
+
+  describe('against a plain model of its rules, over random claims, completions and releases', () => {
+    /**
+     * The store's rules, written for clarity: ids in a ring in insertion order, at most `max` slots (released ones
+     * included until they leave the old end), expired ids swept from the old end at most once a second.
+     */
+    class Model {
+      private ring: { id: string; expiry: number; released: boolean }[] = [];
+      private nextSweepAt = 0;
+      constructor(private readonly max: number) {}
+
+      get size(): number {
+        return this.ring.filter((entry) => !entry.released).length;
+      }
+
+      claim(id: string, at: number, takeOver = false): string {
+        const entry = this.live(id);
+        if (!entry) {
+          this.insert(id, -(at + 300_000), at);
+          return 'claimed';
+        }
+        const done = entry.expiry > 0;
+        if (Math.abs(entry.expiry) > at && (done || !takeOver)) return done ? 'duplicate' : 'in-flight';
+        entry.expiry = -(at + 300_000);
+        return 'claimed';
+      }
+
+      complete(id: string, ttlSeconds: number, at: number): void {
+        const entry = this.live(id);
+        if (entry) entry.expiry = at + ttlSeconds * 1000;
+        else this.insert(id, at + ttlSeconds * 1000, at);
+      }
+
+      release(id: string): void {
+        const entry = this.live(id);
+        if (entry) entry.released = true;
+      }
+
+      private live(id: string) {
+        return this.ring.find((entry) => entry.id === id && !entry.released);
+      }
+
+      private insert(id: string, expiry: number, at: number): void {
+        if (at >= this.nextSweepAt) {
+          this.nextSweepAt = at + 1000;
+          while (this.ring.length > 0 && (this.ring[0].released || Math.abs(this.ring[0].expiry) <= at)) this.ring.shift();
+        }
+        if (this.ring.length === this.max) this.ring.shift();
+        this.ring.push({ id, expiry, released: false });
+      }
+    }
+
+    // 40 slots keep the ring evicting live ids; 400 and 3,000 let most ids expire, or be released, before they leave.
+    it.each([40, 400, 3000])('answers as the model does with room for %d ids', async (max) => {
+      const random = seeded(max);
+      const ids = Array.from({ length: Math.ceil(max * 0.75) + 5 }, (_, i) => `1003:event-${i}`);
+      let at = 5_000_000;
+      const store = new EcwidMemoryDedupStore(max, () => at);
+      const model = new Model(max);
+      for (let step = 0; step < 20_000; step += 1) {
+        at += Math.floor(random() * 40);
+        const id = ids[Math.floor(random() * ids.length)];
+        const roll = random();
+        if (roll < 0.5) {
+          const takeOver = random() < 0.1;
+          expect([step, await store.claim(id, { takeOver })]).toEqual([step, model.claim(id, at, takeOver)]);
+        } else if (roll < 0.85) {
+          // A TTL of 1 to 60 s, so ids expire and are swept while others still count.
+          const ttl = 1 + Math.floor(random() * 60);
+          await store.complete(id, ttl);
+          model.complete(id, ttl, at);
+        } else {
+          await store.release(id);
+          model.release(id);
+        }
+        expect([step, store.size]).toEqual([step, model.size]);
+      }
+    });
+  });
 });
+
+/** A small deterministic generator (mulberry32), so a failure replays the same way. */
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
