@@ -159,7 +159,8 @@ describe('EcwidMemoryDedupStore', () => {
       private insert(id: string, expiry: number, at: number): void {
         if (at >= this.nextSweepAt) {
           this.nextSweepAt = at + 1000;
-          while (this.ring.length > 0 && (this.ring[0].released || Math.abs(this.ring[0].expiry) <= at)) this.ring.shift();
+          const gone = (entry: { expiry: number; released: boolean }) => entry.released || Math.abs(entry.expiry) <= at;
+          while (this.ring.length > 0 && gone(this.ring[0])) this.ring.shift();
         }
         if (this.ring.length === this.max) this.ring.shift();
         this.ring.push({ id, expiry, released: false });

@@ -95,9 +95,9 @@ function storeWord(bytes: Uint8Array, offset: number, word: number): void {
 
 /**
  * Writes `created.eventId` into `into` (the kept buffer) one character per byte, and answers its length, or -1 when
- * a character is not ASCII (its UTF-8 takes more than its code) or the message is over the room kept. Deliveries' ids are
- * ASCII: this spares them the two native calls `Buffer#write` and `Buffer#fill` cost, 1 us per delivery inside the
- * server under the bench's load.
+ * a character is not ASCII (its UTF-8 takes more than its code) or the message is over the room kept. Deliveries'
+ * ids are ASCII: this spares them the two native calls `Buffer#write` and `Buffer#fill` cost, 1 us per delivery
+ * inside the server under the bench's load.
  */
 function writeAscii(into: Uint8Array, created: string, eventId: string): number {
   const length = created.length + 1 + eventId.length;
