@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { inspect } from 'node:util';
+import { join } from 'node:path';
+import { inspect, promisify } from 'node:util';
 import { Test, TestingModule } from '@nestjs/testing';
 import { EcwidApiError, EcwidModule, EcwidModuleOptions, EcwidNotConfiguredError, EcwidOrdersService } from 'nestjs-ecwid';
 import { EcwidSandbox } from 'nestjs-ecwid/testing';
@@ -388,6 +391,33 @@ describe('EcwidOrdersService against the sandbox', () => {
     } finally {
       await ref.close();
     }
+  });
+
+  it('queues many calls in the rate limiter without a listener-leak warning at the host', async () => {
+    // Each queued call listens for shutdown on the connection's one signal until its turn: 30 are a burst, not a leak.
+    // Node prints its warning on the real process, which a jest test cannot listen to, so the burst runs in a child
+    // process, from the build (npm test builds first).
+    const dist = join(__dirname, '..', 'dist');
+    if (!existsSync(join(dist, 'index.js'))) throw new Error('dist is missing: run `npm run build` (npm test does it first)');
+    const script = `
+      require('reflect-metadata');
+      const { Test } = require('@nestjs/testing');
+      const { EcwidModule, EcwidOrdersService } = require(${JSON.stringify(dist)});
+      const { EcwidSandbox } = require(${JSON.stringify(join(dist, 'testing'))});
+      (async () => {
+        const sandbox = await new EcwidSandbox().start();
+        const options = { storeId: sandbox.storeId, token: sandbox.token, apiBaseUrl: sandbox.apiBaseUrl, http: { maxRetries: 0 } };
+        const ref = await Test.createTestingModule({ imports: [EcwidModule.forRoot(options)] }).compile();
+        const orders = ref.get(EcwidOrdersService);
+        const pages = await Promise.all(Array.from({ length: 30 }, () => orders.search({ limit: 1 })));
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        await ref.close();
+        await sandbox.stop();
+        console.log('searched ' + pages.length);
+      })().catch((error) => { console.error(error); process.exit(1); });`;
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, ['-e', script], { cwd: join(__dirname, '..') });
+    expect(stdout).toContain('searched 30');
+    expect(stderr).not.toMatch(/MaxListenersExceededWarning|memory leak/);
   });
 
   it("keeps under the sandbox's rate limit with the client-side limiter", async () => {

@@ -1,5 +1,6 @@
 import axios, { AxiosError, AxiosInstance, AxiosRequestConfig, AxiosResponse, isAxiosError } from 'axios';
 import * as http from 'node:http';
+import { setMaxListeners } from 'node:events';
 import * as https from 'node:https';
 import type { EcwidApiFailure } from './ecwid-api.error';
 import { retryAfterSeconds } from './ecwid-retry';
@@ -79,6 +80,9 @@ export class EcwidConnection {
     baseURL?: string,
   ) {
     this.axios = createEcwidAxios(baseURL);
+    // Every call queued in the rate limiter or waiting to retry listens for shutdown here until it goes on, so a burst
+    // of calls means that many listeners, each removed in its turn. Node would warn of a leak past ten.
+    setMaxListeners(0, this.stopping.signal);
   }
 
   /** Aborted once shutdown has begun. */
