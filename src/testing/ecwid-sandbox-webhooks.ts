@@ -1,5 +1,7 @@
+import { setMaxListeners } from 'node:events';
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { sleep } from '../orders/ecwid-sleep';
 import { computeEcwidWebhookSignature } from '../webhooks/ecwid-webhook.signature';
 import { ECWID_WEBHOOK_SIGNATURE_HEADER, type EcwidWebhookPayload } from '../webhooks/ecwid-webhook.payload';
 
@@ -81,26 +83,24 @@ interface QueueDeps {
   now: () => number;
 }
 
+/** A fresh signal for the next round of waits; any number of them may listen to it at once. */
+function wakeSignal(): AbortController {
+  const controller = new AbortController();
+  setMaxListeners(0, controller.signal);
+  return controller;
+}
+
 /** Waits that `wakeAll` (reset or stop) ends early, so no timer outlives the sandbox and no waiter hangs. */
 export class SandboxTimers {
-  private readonly waits = new Map<NodeJS.Timeout, () => void>();
+  private wake = wakeSignal();
 
   wait(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(() => {
-        this.waits.delete(timer);
-        resolve();
-      }, ms);
-      this.waits.set(timer, resolve);
-    });
+    return sleep(ms, this.wake.signal);
   }
 
   wakeAll(): void {
-    for (const [timer, wake] of this.waits) {
-      clearTimeout(timer);
-      wake();
-    }
-    this.waits.clear();
+    this.wake.abort();
+    this.wake = wakeSignal();
   }
 }
 
