@@ -1,5 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { once } from 'node:events';
+import { connect, type AddressInfo } from 'node:net';
 import type { EcwidOrder } from '../src/orders/ecwid-order.model';
 import type { EcwidWebhookPayload } from '../src/webhooks/ecwid-webhook.payload';
 import { computeEcwidWebhookSignature } from '../src/webhooks/ecwid-webhook.signature';
@@ -110,6 +111,18 @@ describe('EcwidSandbox', () => {
       const port = twice.port;
       await twice.stop();
       await expect(fetch(`http://127.0.0.1:${port}/api/v3`)).rejects.toThrow('fetch failed');
+    });
+
+    it('closes a server still binding when stop is called, so nothing is left listening', async () => {
+      const early = new EcwidSandbox();
+      const port = early.start().then((started) => started.port);
+      try {
+        await early.stop();
+        await expect(fetch(`http://127.0.0.1:${await port}/api/v3`)).rejects.toThrow('fetch failed');
+        expect(() => early.port).toThrow('not started');
+      } finally {
+        await early.stop();
+      }
     });
 
     it('refuses to report a port before start', () => {
@@ -930,6 +943,25 @@ describe('EcwidSandbox', () => {
       expect(sandbox.requests).toEqual([]);
       expect(sandbox.deliveries.map(({ payload }) => [payload.eventType, payload.data?.orderId])).toEqual([['order.created', 'HELD1']]);
       await receiver.close();
+    });
+
+    it('drops a request whose body was still arriving at reset, before it can use up a fault set for the fresh store', async () => {
+      const body = JSON.stringify({ email: 'late@example.com' });
+      const socket = connect(sandbox.port, '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write(
+        `POST /api/v3/${sandbox.storeId}/orders HTTP/1.1\r\nHost: sandbox\r\nAuthorization: Bearer ${sandbox.token}\r\n` +
+          `Content-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body.slice(0, 4)}`,
+      );
+      await sleep(50);
+
+      sandbox.reset();
+      sandbox.injectFault({ status: 503, times: 1 });
+      socket.end(body.slice(4));
+      await once(socket, 'close');
+      expect((await call('GET', '/orders')).status).toBe(503);
+      expect((await call('GET', '/orders')).status).toBe(200);
+      expect(sandbox.listOrders()).toEqual([]);
     });
 
     it('cuts off an answer trickling out on reset', async () => {

@@ -396,6 +396,8 @@ export class EcwidSandbox {
 
   /** Closes the server and every open socket, and abandons pending deliveries, IONs and requests held by faults. */
   async stop(): Promise<void> {
+    // A stop called while start() binds would otherwise find no server yet and leave it listening.
+    await this.starting?.catch(() => undefined);
     this.abandonPending();
     const server = this.server;
     if (!server) {
@@ -512,6 +514,11 @@ export class EcwidSandbox {
     try {
       rawBody = await readBody(request);
     } catch {
+      request.socket.destroy();
+      return;
+    }
+    // Begun before a reset or stop: dropped here, before it can use up a fault injected for the fresh store.
+    if (generation !== this.generation) {
       request.socket.destroy();
       return;
     }
