@@ -4,6 +4,7 @@ import { connect, type AddressInfo } from 'node:net';
 import type { EcwidOrder } from '../src/orders/ecwid-order.model';
 import type { EcwidWebhookPayload } from '../src/webhooks/ecwid-webhook.payload';
 import { computeEcwidWebhookSignature } from '../src/webhooks/ecwid-webhook.signature';
+import { EcwidCallbackReceiver } from '../src/testing/ecwid-callback-receiver';
 import { EcwidSandbox, signEcwidWebhook, type SandboxWebhookCopies } from '../src/testing/ecwid-sandbox';
 
 /** 2024-05-01 05:26:28 UTC, the moment of Ecwid's documented search sample. */
@@ -991,6 +992,34 @@ describe('EcwidSandbox', () => {
       expect(sandbox.createOrder().internalId).toBe(order.internalId);
       await receiver.close();
     });
+  });
+});
+
+describe('EcwidCallbackReceiver', () => {
+  it('survives a sender that goes away mid-body, and goes on recording notifications', async () => {
+    const receiver = await new EcwidCallbackReceiver().start();
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown): void => {
+      rejections.push(reason);
+    };
+    process.on('unhandledRejection', onRejection);
+    try {
+      const { port } = new URL(receiver.url);
+      const socket = connect(Number(port), '127.0.0.1');
+      await once(socket, 'connect');
+      socket.write('POST /notifications HTTP/1.1\r\nHost: receiver\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"ev');
+      await sleep(50);
+      socket.destroy();
+      await sleep(50);
+
+      const answer = await fetch(receiver.url, { method: 'POST', body: JSON.stringify({ message: 'after the drop' }) });
+      expect(answer.status).toBe(200);
+      expect(receiver.received.map((notification) => notification.body)).toEqual([{ message: 'after the drop' }]);
+      expect(rejections).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onRejection);
+      await receiver.stop();
+    }
   });
 });
 

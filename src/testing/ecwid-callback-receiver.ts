@@ -57,7 +57,10 @@ export class EcwidCallbackReceiver {
   }
 
   async start(): Promise<this> {
-    const server = createServer((req, res) => void this.handle(req, res));
+    // A sender that goes away mid-body fails the read; unhandled, that rejection would end the test process.
+    const server = createServer((req, res) => {
+      this.handle(req, res).catch(() => res.destroy());
+    });
     server.on('connection', (socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
