@@ -283,6 +283,17 @@ describe('EcwidOrdersService over the legacy Order API (v1)', () => {
     for (const line of logger.lines) expectNoKey(line);
   });
 
+  it("never answers one of the sandbox's legacy queries from another whose values only join to the same text", async () => {
+    sandbox.seedOrders(2, (i) => ({ email: `c${i}@example.com`, paymentStatus: 'PAID' }));
+    const total = async (filters: string): Promise<number> => {
+      const response = await fetch(`${sandbox.url}/api/v1/${sandbox.storeId}/orders?secure_auth_key=${encodeURIComponent(ORDER_KEY)}&${filters}`);
+      return ((await response.json()) as { total: number }).total;
+    };
+    expect(await total('customer_email=c0%40example.com&statuses=PAID')).toBe(1);
+    // One address holding "&statuses=PAID": no order has it, however the previous query was cached.
+    expect(await total(`customer_email=${encodeURIComponent('c0@example.com&statuses=PAID')}`)).toBe(0);
+  });
+
   it("serves the sandbox's legacy endpoint as Ecwid's: key checked, absolute nextUrl carrying it, 200 orders at most", async () => {
     sandbox.seedOrders(3);
     const ordersUrl = `${sandbox.url}/api/v1/${sandbox.storeId}/orders`;

@@ -182,6 +182,11 @@ function predicateFor(name: FilterName, value: string): OrderPredicate {
 }
 
 /** Compiles Ecwid's order search query; throws 400 WRONG_PARAMETER for unreadable values, ignores unknown names. */
+/** Escaped, or `keywords=c&email=x` would share a cache key with `keywords=c` and `email=x`. */
+export function filterKeyPart(name: string, value: string): string {
+  return `${name}=${encodeURIComponent(value)}`;
+}
+
 export function compileOrderFilter(query: URLSearchParams): OrderFilter {
   const predicates: OrderPredicate[] = [];
   const keyParts: string[] = [];
@@ -191,8 +196,7 @@ export function compileOrderFilter(query: URLSearchParams): OrderFilter {
       continue;
     }
     predicates.push(predicateFor(name, value.trim()));
-    // Escaped, or `keywords=c&email=x` would share a key with `keywords=c` and `email=x`.
-    keyParts.push(`${name}=${encodeURIComponent(value.trim())}`);
+    keyParts.push(filterKeyPart(name, value.trim()));
   }
   // Ecwid hides unfinished orders unless the caller asks for payment statuses explicitly.
   if (!query.get('paymentStatus')?.trim()) {

@@ -9,7 +9,7 @@ import {
 } from '../orders/ecwid-order.model';
 import { formatEcwidDate, unixSeconds } from './ecwid-sandbox-dates';
 import { EcwidSandboxError } from './ecwid-sandbox-errors';
-import type { OrderFilter } from './ecwid-sandbox-filters';
+import { filterKeyPart, type OrderFilter } from './ecwid-sandbox-filters';
 
 export const LEGACY_API_PREFIX = '/api/v1/';
 export const LEGACY_KEY_PARAMETER = 'secure_auth_key';
@@ -207,7 +207,7 @@ export function compileLegacyOrderFilter(query: URLSearchParams): OrderFilter {
     const value = query.get(name)?.trim();
     if (!value) continue;
     predicates.push(predicateFor(name, value));
-    keyParts.push(`${name}=${value}`);
+    keyParts.push(filterKeyPart(name, value));
   }
   return { key: keyParts.join('&'), matches: (order) => predicates.every((predicate) => predicate(order)) };
 }
