@@ -67,6 +67,17 @@ describe('EcwidOrdersService against the sandbox', () => {
     expect(sandbox.requests.length).toBe(before);
   });
 
+  it("refuses the order id 'deleted', which names the deleted-orders history, before any request", async () => {
+    sandbox.seedOrders(1);
+    sandbox.deleteOrder(sandbox.listOrders()[0].id);
+    sandbox.clearRequests();
+    // GET /orders/deleted answers the history page, which would come back typed as an order.
+    await expect(orders.get('deleted')).rejects.toThrow(/^Not an Ecwid order id: "deleted"/);
+    await expect(orders.update('deleted', { paymentStatus: 'PAID' })).rejects.toThrow(TypeError);
+    await expect(orders.delete('deleted')).rejects.toThrow(TypeError);
+    expect(sandbox.requests).toHaveLength(0);
+  });
+
   it('answers null only for a missing order, not for a 404 from a wrong apiBaseUrl', async () => {
     const { orderId } = await orders.create({ total: 1 });
     const [misdirected, ref] = await ordersWith({ apiBaseUrl: sandbox.apiBaseUrl.replace(/\/api\/v3$/, '/api/v2') });

@@ -24,10 +24,11 @@ import { pagingResponseFields, parseResponseFields } from './ecwid-response-fiel
 
 /**
  * `/orders/{id}`. An id of `.` or `..` (or none) would not name an order: URL parsing folds such a segment away, and
- * the request would reach `/orders` (a search) or the store itself. The id may come from an unsigned webhook body.
+ * the request would reach `/orders` (a search) or the store itself. `deleted` would reach the deleted-orders history.
+ * The id may come from an unsigned webhook body.
  */
 function orderPath(orderId: string): string {
-  if (typeof orderId !== 'string' || orderId.trim() === '' || orderId === '.' || orderId === '..') {
+  if (typeof orderId !== 'string' || orderId.trim() === '' || orderId === '.' || orderId === '..' || orderId === 'deleted') {
     throw new TypeError(`Not an Ecwid order id: ${JSON.stringify(String(orderId).slice(0, 40))}`);
   }
   return `/orders/${encodeURIComponent(orderId)}`;
