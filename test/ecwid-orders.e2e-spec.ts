@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { inspect, promisify } from 'node:util';
 import { Test, TestingModule } from '@nestjs/testing';
@@ -87,6 +88,34 @@ describe('EcwidOrdersService against the sandbox', () => {
       await ref.close();
     }
     expect(await orders.get('NOSUCH')).toBeNull();
+  });
+
+  it("answers null, and takes a retried DELETE's 404 as done, only when the 404 is Ecwid's", async () => {
+    // A proxy in front of Ecwid, or a wrong apiBaseUrl: a 404 HTML page, after one 503 on each DELETE.
+    let answer = { status: 404, type: 'text/html', body: '<html><body>404 Not Found</body></html>' };
+    const deletes = new Map<string, number>();
+    const proxy = createServer((request, response) => {
+      const path = request.url ?? '';
+      const tries = request.method === 'DELETE' ? (deletes.get(path) ?? 0) + 1 : 0;
+      if (tries > 0) deletes.set(path, tries);
+      const { status, type, body } = tries === 1 ? { status: 503, type: 'text/html', body: 'busy' } : answer;
+      response.writeHead(status, { 'Content-Type': type }).end(body);
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const { port } = proxy.address() as AddressInfo;
+    const [proxied, ref] = await ordersWith({ apiBaseUrl: `http://127.0.0.1:${port}/api/v3` });
+    try {
+      await expect(proxied.get('K8XTQ')).rejects.toMatchObject({ status: 404, errorCode: undefined });
+      await expect(proxied.delete('K8XTQ')).rejects.toMatchObject({ status: 404, attempts: 2 });
+
+      // Ecwid's older answers carry only errorMessage: still a missing order.
+      answer = { status: 404, type: 'application/json', body: JSON.stringify({ errorMessage: "Order 'EBJFT' not found" }) };
+      expect(await proxied.get('EBJFT')).toBeNull();
+      await expect(proxied.delete('EBJFT')).resolves.toEqual({ deleteCount: 0, alreadyDeleted: true });
+    } finally {
+      await ref.close();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
   });
 
   it('sends the token only as a Bearer header', async () => {

@@ -23,9 +23,13 @@ export interface EcwidRequest<T> {
   ifAlreadyGone?: T;
 }
 
-/** Ecwid's 404 for a missing order; older answers carry no errorCode, so its absence still means the order. */
-export function isOrderNotFound(answer: { status?: number; errorCode?: string }): boolean {
-  return answer.status === 404 && (answer.errorCode ?? 'ORDER_NOT_FOUND') === 'ORDER_NOT_FOUND';
+/**
+ * Ecwid's 404 for a missing order. Older answers carry only `errorMessage`, so a JSON error without a code still means
+ * the order; a 404 without Ecwid's body (a proxy's HTML page, a wrong apiBaseUrl) does not.
+ */
+export function isOrderNotFound(answer: { status?: number; errorCode?: string; errorMessage?: string }): boolean {
+  if (answer.status !== 404) return false;
+  return answer.errorCode === undefined ? answer.errorMessage !== undefined : answer.errorCode === 'ORDER_NOT_FOUND';
 }
 
 

@@ -89,8 +89,9 @@ export class EcwidOrdersService implements OnModuleInit, BeforeApplicationShutdo
   }
 
   /**
-   * The order, or `null` when Ecwid answers 404 `ORDER_NOT_FOUND` (or a 404 with no error code) for it (legacy API: by
-   * order number). Other failures, another 404 included (a wrong `apiBaseUrl`, say), throw EcwidApiError.
+   * The order, or `null` when Ecwid answers 404 `ORDER_NOT_FOUND` (or, as older answers do, a JSON error with no code)
+   * for it (legacy API: by order number). Other failures, another 404 included (a wrong `apiBaseUrl`, a proxy's page),
+   * throw EcwidApiError.
    */
   async get(orderId: string): Promise<EcwidOrder | null>;
   /** Only the fields `responseFields` names, e.g. `id,email,items(sku,price)` (v3 API only). */
