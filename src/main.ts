@@ -5,14 +5,22 @@ import { DEMO_SIGNATURE_KEY, runSandboxDemo, startDemoReceiver } from './bridge/
 import { BridgeModule } from './bridge/bridge.module';
 import { EcwidSandbox } from './testing';
 
-/** Any of these means the user configured a real store; without them the bridge runs against the sandbox. */
-const CONFIGURED_BY = ['ECWID_STORE_ID', 'ECWID_INSTANCE_FILE', 'ECWID_INSTANCE_JSON'];
+/** Read by the bridge alone and meaningless without a store, so they leave the sandbox demo on. */
+const BRIDGE_ONLY = new Set(['ECWID_WEBHOOK_PATH', 'ECWID_ION', 'ECWID_ION_PATH']);
+
+/**
+ * Any other ECWID_* variable means the user meant a real store: a token with a misspelt or missing store id must stop
+ * the bridge with the configuration error, not quietly run the demo.
+ */
+function configuredByEnv(env: NodeJS.ProcessEnv): boolean {
+  return Object.entries(env).some(([name, value]) => name.startsWith('ECWID_') && !BRIDGE_ONLY.has(name) && value !== undefined && value !== '');
+}
 
 async function bootstrap(): Promise<void> {
   const logger = new Logger('EcwidBridge');
   const port = Number(process.env.PORT ?? 3000);
 
-  if (CONFIGURED_BY.some((name) => process.env[name])) {
+  if (configuredByEnv(process.env)) {
     const app = await NestFactory.create(BridgeModule.fromEnv(process.env.ECWID_WEBHOOK_PATH, process.env.ECWID_ION !== 'false'));
     app.enableShutdownHooks();
     await app.listen(port);

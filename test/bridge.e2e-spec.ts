@@ -82,4 +82,25 @@ describe('the bridge app (npm start)', () => {
     expect(output).toContain('ECWID_TIMEOUT_MS: must be at least 1');
     expect(output).not.toContain('secret_bridge_token_value');
   });
+
+  it('stops with the configuration error when credentials are set but the store id is missing or misspelt', async () => {
+    const { output, code } = await run(
+      cleanEnv({ ECWID_STOREID: '1003', ECWID_TOKEN: 'secret_bridge_token_value', ECWID_CLIENT_SECRET: 'bridge_client_secret_value' }),
+      /$^/,
+    );
+    expect(code).toBe(1);
+    expect(output).not.toContain('starting the built-in Ecwid sandbox');
+    expect(output).toContain('ECWID_STORE_ID: is required');
+    expect(output).not.toContain('secret_bridge_token_value');
+    expect(output).not.toContain('bridge_client_secret_value');
+  });
+
+  it("still runs the sandbox demo when only the bridge's own route variables are set", async () => {
+    const { output, child } = await run(
+      cleanEnv({ ECWID_WEBHOOK_PATH: 'hooks/ecwid', ECWID_ION: 'false', ECWID_ION_PATH: 'hooks/ion' }),
+      /starting the built-in Ecwid sandbox|Invalid Ecwid configuration/,
+    );
+    await stop(child);
+    expect(output).toContain('starting the built-in Ecwid sandbox');
+  });
 });
