@@ -281,6 +281,20 @@ describe('EcwidOrdersService against the sandbox', () => {
     expect(retried.at - limited.at).toBeGreaterThanOrEqual(950);
   });
 
+  it('after a 429 without Retry-After waits no longer than the capped exponential backoff, not a flat second', async () => {
+    const [backingOff, ref] = await ordersWith({ http: { maxRetries: 4, retryBaseDelayMs: 100, retryMaxDelayMs: 300 } });
+    try {
+      sandbox.injectFault({ status: 429, times: 4 });
+      await backingOff.search();
+      expect(sandbox.requests.map((r) => r.status)).toEqual([429, 429, 429, 429, 200]);
+      const waits = sandbox.requests.slice(1).map((r, i) => r.at - sandbox.requests[i].at);
+      // Full jitter: each wait is anywhere up to 100, 200, 300 (the cap), 300 ms; 80 ms of slack for the round trip.
+      [100, 200, 300, 300].forEach((ceiling, i) => expect(waits[i]).toBeLessThanOrEqual(ceiling + 80));
+    } finally {
+      await ref.close();
+    }
+  });
+
   it('retries a dropped connection and a timeout on reads', async () => {
     sandbox.injectFault({ drop: true, times: 1 });
     await expect(orders.search()).resolves.toMatchObject({ total: 0 });

@@ -84,13 +84,14 @@ export async function callWithRetries<T>(call: EcwidRetryingCall<T>): Promise<T>
     unknownBefore ||= outcomeUnknown(outcome);
 
     const hintedMs = outcome.retryAfter === undefined ? undefined : outcome.retryAfter * 1000;
-    if (outcome.status === 429) call.limiter.pause(Date.now() + (hintedMs ?? 1000));
+    const waitMs = hintedMs ?? backoffMs(attempt, call.http);
+    if (outcome.status === 429) call.limiter.pause(Date.now() + waitMs);
     if (!mayRetry(outcome, call.idempotent) || attempt > maxRetries || call.stopping?.aborted) throw call.toError(outcome, attempt);
     if (hintedMs !== undefined && hintedMs > (outcome.status === 429 ? longestPauseMs : retryMaxDelayMs)) {
       throw call.toError(outcome, attempt);
     }
     // After a 429 the limiter's pause is the wait.
-    if (outcome.status !== 429) await sleep(hintedMs ?? backoffMs(attempt, call.http), call.stopping);
+    if (outcome.status !== 429) await sleep(waitMs, call.stopping);
     if (call.stopping?.aborted) throw call.toError(outcome, attempt);
   }
 }
