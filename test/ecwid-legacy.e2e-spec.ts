@@ -193,6 +193,21 @@ describe('EcwidOrdersService over the legacy Order API (v1)', () => {
     }
   });
 
+  it('refuses an empty list filter and list elements a comma list cannot carry, before sending, as the v3 client does', async () => {
+    sandbox.seedOrders(3);
+    sandbox.clearRequests();
+    // The legacy API drops an empty statuses filter: every order would match.
+    const everyOrder = new RangeError('paymentStatus: an empty list would match every order');
+    await expect(orders.search({ paymentStatus: [] })).rejects.toThrow(everyOrder);
+    await expect(orders.iterate({ fulfillmentStatus: [''] }).next()).rejects.toThrow(/^fulfillmentStatus: an empty list/);
+    await expect(orders.search({ ids: [] })).rejects.toThrow(new RangeError('ids: an empty list would match every order'));
+    for (const element of [new Date(), { id: 1 }, NaN] as unknown[]) {
+      await expect(orders.search({ paymentStatus: [element as string] })).rejects.toThrow(/^paymentStatus: a list may hold only/);
+      await expect(orders.search({ ids: [element as string] })).rejects.toThrow(TypeError);
+    }
+    expect(sandbox.requests).toHaveLength(0);
+  });
+
   it('throws a clear error, before sending anything, for what only the v3 API can do', async () => {
     const placed = sandbox.createOrder();
     sandbox.clearRequests();

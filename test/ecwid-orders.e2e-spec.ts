@@ -145,6 +145,20 @@ describe('EcwidOrdersService against the sandbox', () => {
     });
   });
 
+  it('refuses an empty list filter, which Ecwid would take for no filter, and list elements a comma list cannot carry', async () => {
+    sandbox.seedOrders(3);
+    sandbox.clearRequests();
+    await expect(orders.search({ ids: [] })).rejects.toThrow(new RangeError('ids: an empty list would match every order'));
+    await expect(orders.search({ ids: ['', ' '] })).rejects.toThrow(RangeError);
+    await expect(orders.iterate({ paymentStatus: [] }).next()).rejects.toThrow(/^paymentStatus: an empty list/);
+    for (const element of [new Date(), { id: 'K8XTQ' }, NaN, Infinity, null, true] as unknown[]) {
+      await expect(orders.search({ ids: ['K8XTQ', element as string] })).rejects.toThrow(TypeError);
+      await expect(orders.search({ fulfillmentStatus: [element as string] })).rejects.toThrow(/^fulfillmentStatus: a list may hold only/);
+    }
+    expect(sandbox.requests).toHaveLength(0);
+    await expect(orders.search({ ids: ['NOSUCH', 7] })).resolves.toMatchObject({ total: 0 });
+  });
+
   it('answers with the envelope and filters as Ecwid does', async () => {
     sandbox.seedOrders(30, (i) => ({ paymentStatus: i % 3 === 0 ? 'PAID' : 'AWAITING_PAYMENT', email: `c${i}@example.com` }));
     const paid = await orders.search({ paymentStatus: 'PAID', limit: 4 });

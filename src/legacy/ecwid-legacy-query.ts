@@ -1,4 +1,5 @@
 import type { EcwidOrderSearchFilters, EcwidTimeFilter } from '../orders/ecwid-order.model';
+import { checkFilterList } from '../orders/ecwid-query';
 import { legacyStatusCodes } from './ecwid-legacy-statuses';
 import { legacyUnsupported } from './ecwid-legacy-unsupported';
 
@@ -36,14 +37,14 @@ function legacyDay(name: string, value: EcwidTimeFilter): string {
   return date.toISOString().slice(0, 10);
 }
 
-function listOf(value: string | Array<string | number>): string[] {
-  const parts = Array.isArray(value) ? value.map(String) : value.split(',');
+function listOf(name: string, value: string | unknown[]): string[] {
+  const parts = Array.isArray(value) ? checkFilterList(name, value).map(String) : value.split(',');
   return parts.map((part) => part.trim()).filter((part) => part !== '');
 }
 
 /** The one order an `ids` filter names, by number: the legacy API has no other way to select orders. */
-function singleOrderNumber(ids: string | Array<string | number>): string {
-  const list = listOf(ids);
+function singleOrderNumber(ids: string | unknown[]): string {
+  const list = listOf('ids', ids);
   if (list.length !== 1 || !/^\d+$/.test(list[0])) throw legacyUnsupported('An "ids" filter other than one order number');
   return list[0];
 }
@@ -59,9 +60,9 @@ export function toLegacyOrderQuery(filters: EcwidOrderSearchFilters): URLSearchP
     } else if (name in PLAIN_FILTERS) {
       query.set(PLAIN_FILTERS[name], String(value));
     } else if (name === 'ids') {
-      query.set('order', singleOrderNumber(value as string | string[]));
+      query.set('order', singleOrderNumber(value as string | unknown[]));
     } else if (name === 'paymentStatus' || name === 'fulfillmentStatus') {
-      statuses.push(...listOf(value as string | string[]).flatMap(legacyStatusCodes));
+      statuses.push(...listOf(name, value as string | unknown[]).flatMap(legacyStatusCodes));
     } else {
       throw legacyUnsupported(`The "${name}" filter`);
     }

@@ -10,7 +10,7 @@ export function toEcwidQuery(filters: object): Record<string, EcwidQueryValue> {
       if (Number.isNaN(value.getTime())) throw new RangeError(`${name} is an invalid Date`);
       query[name] = Math.floor(value.getTime() / 1000);
     } else if (Array.isArray(value)) {
-      query[name] = value.join(',');
+      query[name] = checkFilterList(name, value).join(',');
     } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
       query[name] = value;
     } else {
@@ -18,6 +18,20 @@ export function toEcwidQuery(filters: object): Record<string, EcwidQueryValue> {
     }
   }
   return query;
+}
+
+/**
+ * A list filter's elements: strings or finite numbers, as a comma list carries them. Ecwid takes an empty value for no
+ * filter at all, so a list with nothing in it would select every order rather than none.
+ */
+export function checkFilterList(name: string, list: readonly unknown[]): Array<string | number> {
+  for (const element of list) {
+    if (typeof element !== 'string' && !(typeof element === 'number' && Number.isFinite(element))) {
+      throw new TypeError(`${name}: a list may hold only strings and finite numbers`);
+    }
+  }
+  if (list.every((element) => String(element).trim() === '')) throw new RangeError(`${name}: an empty list would match every order`);
+  return list as Array<string | number>;
 }
 
 export function checkPageSize(limit: number | undefined): void {
