@@ -82,11 +82,20 @@ function routeProblems(options: EcwidModuleOptions, route: EcwidWebhookRoute, io
   return problems;
 }
 
+/**
+ * The options with the ION route's switch as registered, when they leave it unsaid (forRootAsync's own `ion`, or
+ * forRoot's default), so the resolver checks that the route can confirm what it receives.
+ */
+function withIonRoute(options: EcwidModuleOptions, ion: EcwidIonRoute): EcwidModuleOptions {
+  if (!ion.enabled || options.ion?.enabled !== undefined) return options;
+  return { ...options, ion: { ...options.ion, enabled: true } };
+}
+
 function resolveForRoute(options: EcwidModuleOptions, route: EcwidWebhookRoute, ion: EcwidIonRoute): EcwidResolvedConfig {
   const problems = routeProblems(options, route, ion);
   let config: EcwidResolvedConfig;
   try {
-    config = resolveEcwidConfig(options);
+    config = resolveEcwidConfig(withIonRoute(options, ion));
   } catch (error) {
     if (error instanceof EcwidConfigError && problems.length > 0) throw new EcwidConfigError([...error.problems, ...problems]);
     throw error;

@@ -21,7 +21,7 @@ async function bootstrap(): Promise<void> {
   const port = Number(process.env.PORT ?? 3000);
 
   if (configuredByEnv(process.env)) {
-    const app = await NestFactory.create(BridgeModule.fromEnv(process.env.ECWID_WEBHOOK_PATH, process.env.ECWID_ION !== 'false'));
+    const app = await NestFactory.create(BridgeModule.fromEnv(process.env));
     app.enableShutdownHooks();
     await app.listen(port);
     logger.log(`Bridge listening on ${await app.getUrl()}`);

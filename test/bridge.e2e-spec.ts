@@ -95,6 +95,45 @@ describe('the bridge app (npm start)', () => {
     expect(output).not.toContain('bridge_client_secret_value');
   });
 
+  describe('ION (Instant Order Notifications) route', () => {
+    const realStore = { ECWID_STORE_ID: '1003', ECWID_STATE: 'memory' };
+
+    /** Starts the bridge, posts an empty ION form to the default route, and answers with the status and the log. */
+    async function ionStatus(env: Record<string, string>): Promise<{ status: number; output: string }> {
+      const { output, child } = await run(cleanEnv(env), /Bridge listening on|Invalid Ecwid configuration/);
+      try {
+        const port = /Bridge listening on http:\/\/\[?[^\]]*\]?:(\d+)/.exec(output)?.[1];
+        if (!port) throw new Error(`bridge did not start:\n${output}`);
+        const res = await fetch(`http://127.0.0.1:${port}/ecwid/ion`, { method: 'POST', body: new URLSearchParams({}) });
+        return { status: res.status, output };
+      } finally {
+        await stop(child);
+      }
+    }
+
+    it('is off when there is no credential to confirm a post by reading the order back', async () => {
+      const { status, output } = await ionStatus({ ...realStore, ECWID_CLIENT_SECRET: 'bridge_client_secret_value' });
+      expect(status).toBe(404);
+      expect(output).not.toContain('Instant Order Notifications are received');
+    });
+
+    it('is on by default with a token, and ECWID_ION reads true or false in any case', async () => {
+      const withToken = { ...realStore, ECWID_TOKEN: 'secret_bridge_token_value' };
+      expect((await ionStatus(withToken)).status).toBe(400);
+      expect((await ionStatus({ ...withToken, ECWID_ION: 'FALSE' })).status).toBe(404);
+    });
+
+    it('stops with the configuration error for an unreadable ECWID_ION, or ION asked for without a credential', async () => {
+      const unreadable = await run(cleanEnv({ ...realStore, ECWID_TOKEN: 'secret_bridge_token_value', ECWID_ION: 'yes' }), /$^/);
+      expect(unreadable.code).toBe(1);
+      expect(unreadable.output).toContain('ECWID_ION: must be true or false');
+      const uncredentialed = await run(cleanEnv({ ...realStore, ECWID_CLIENT_SECRET: 'bridge_client_secret_value', ECWID_ION: 'true' }), /$^/);
+      expect(uncredentialed.code).toBe(1);
+      expect(uncredentialed.output).toContain('ECWID_ION: needs ECWID_TOKEN or ecwid.order.key');
+      expect(`${unreadable.output}${uncredentialed.output}`).not.toMatch(/secret_bridge_token_value|bridge_client_secret_value/);
+    });
+  });
+
   it("still runs the sandbox demo when only the bridge's own route variables are set", async () => {
     const { output, child } = await run(
       cleanEnv({ ECWID_WEBHOOK_PATH: 'hooks/ecwid', ECWID_ION: 'false', ECWID_ION_PATH: 'hooks/ion' }),

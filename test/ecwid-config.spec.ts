@@ -172,6 +172,9 @@ describe('configuration', () => {
     ]);
     expect(problemsOf({ storeId: 1, token: 't', webhooks: { enabled: true } })[0].key).toBe('webhooks.enabled');
     expect(problemsOf({ storeId: 1, clientSecret: 's', hydrate: true })[0].key).toBe('hydrate');
+    expect(problemsOf({ storeId: 1, clientSecret: 's', ion: { enabled: true } })).toEqual([
+      { key: 'ion.enabled', message: 'needs token or ecwid.order.key to confirm each notification by reading the order' },
+    ]);
     expect(problemsOf({ storeId: 1, token: 't', configuration: { 'event.notification.enabled': true } })[0]).toEqual({
       key: 'event.notification.callback.url',
       message: 'is required when event.notification.enabled is true',
@@ -384,6 +387,14 @@ describe('configuration', () => {
       expect(error.problems[1].message).toBe(
         'with forRootAsync, give it as forRootAsync({ webhooks: { enabled } }): routes are fixed before the factory runs',
       );
+    });
+
+    it('refuses an ION route given to forRootAsync when the options hold no credential to confirm its posts', async () => {
+      await expect(
+        Test.createTestingModule({
+          imports: [EcwidModule.forRootAsync({ useFactory: () => ({ storeId: 1, clientSecret: 's' }), ion: { enabled: true } })],
+        }).compile(),
+      ).rejects.toThrow('ion.enabled: needs token or ecwid.order.key to confirm each notification by reading the order');
     });
 
     it('refuses a webhook path from the async factory that differs from the registered route', async () => {

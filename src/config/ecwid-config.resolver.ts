@@ -230,6 +230,10 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
   if (schema.hydrate === true && !schema.token && !schema.legacyOrderKey) {
     problems.push({ key: keyName('hydrate'), message: `needs ${keyName('token')} or ${keyName('legacyOrderKey')} to read orders through the API` });
   }
+  // ION is unsigned and confirmed only by reading the order back: without a way to read it every post would get 503.
+  if (schema.ionEnabled === true && !schema.token && !schema.legacyOrderKey) {
+    problems.push({ key: keyName('ionEnabled'), message: `needs ${keyName('token')} or ${keyName('legacyOrderKey')} to confirm each notification by reading the order` });
+  }
   if (schema.notificationEnabled === true && !schema.callbackUrl && !hasProblem('callbackUrl')) {
     problems.push({ key: keyName('callbackUrl'), message: `is required when ${keyName('notificationEnabled')} is true` });
   }
