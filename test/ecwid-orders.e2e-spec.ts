@@ -8,6 +8,7 @@ import { Test, TestingModule } from '@nestjs/testing';
 import { EcwidApiError, EcwidModule, EcwidModuleOptions, EcwidNotConfiguredError, EcwidOrdersService } from 'nestjs-ecwid';
 import { EcwidSandbox } from 'nestjs-ecwid/testing';
 import { ECWID_HTTP_CLIENT } from '../src/ecwid.constants';
+import { CapturingLogger } from './support/logger';
 
 describe('EcwidOrdersService against the sandbox', () => {
   let sandbox: EcwidSandbox;
@@ -489,14 +490,16 @@ describe('EcwidOrdersService against the sandbox', () => {
   });
 
   it("keeps under the sandbox's rate limit with the client-side limiter", async () => {
+    // A token for each burst: modules sharing a token share its limiter, the smallest limit of theirs.
     const limited = await new EcwidSandbox({ token: 'secret_limit_test_token', rateLimit: { requestsPerMinute: 20 } }).start();
-    const burst = async (requestsPerMinute: number, count: number): Promise<number[]> => {
+    const another = await new EcwidSandbox({ token: 'secret_no_limit_test_token', rateLimit: { requestsPerMinute: 20 } }).start();
+    const burst = async (store: EcwidSandbox, requestsPerMinute: number, count: number): Promise<number[]> => {
       const ref = await Test.createTestingModule({
         imports: [
           EcwidModule.forRoot({
-            storeId: limited.storeId,
-            token: limited.token,
-            apiBaseUrl: limited.apiBaseUrl,
+            storeId: store.storeId,
+            token: store.token,
+            apiBaseUrl: store.apiBaseUrl,
             http: { requestsPerMinute, maxRetries: 0 },
           }),
         ],
@@ -510,13 +513,46 @@ describe('EcwidOrdersService against the sandbox', () => {
       }
     };
     try {
-      expect(await burst(20, 20)).toEqual(Array(20).fill(200));
-      limited.reset();
-      // Without the client-side limit the same store answers 429 past its ceiling.
-      const unlimited = await burst(1000, 25);
-      expect(unlimited.filter((status) => status === 429)).toHaveLength(5);
+      expect(await burst(limited, 20, 20)).toEqual(Array(20).fill(200));
+      // Without the client-side limit the same kind of store answers 429 past its ceiling.
+      const statuses = await burst(another, 1000, 25);
+      expect(statuses.filter((status) => status === 429)).toHaveLength(5);
     } finally {
       await limited.stop();
+      await another.stop();
+    }
+  });
+
+  it('gives modules that share a token one limiter, at the smallest limit any of them set, and says so once without the token', async () => {
+    const token = 'secret_shared_limiter_token';
+    const store = await new EcwidSandbox({ token, rateLimit: { requestsPerMinute: 10, windowMs: 1000 } }).start();
+    const logger = new CapturingLogger();
+    const moduleWith = (requestsPerMinute: number): Promise<TestingModule> =>
+      Test.createTestingModule({
+        imports: [
+          EcwidModule.forRoot({
+            storeId: store.storeId,
+            token,
+            apiBaseUrl: store.apiBaseUrl,
+            http: { requestsPerMinute, rateLimitWindowMs: 1000, maxRetries: 0 },
+          }),
+        ],
+      })
+        .setLogger(logger)
+        .compile();
+    const refs = [await moduleWith(10), await moduleWith(1000), await moduleWith(500)];
+    try {
+      const calls = refs.flatMap((ref) => Array.from({ length: 8 }, () => ref.get(EcwidOrdersService).search({ limit: 1 })));
+      await Promise.all(calls);
+      // Each module on its own budget would send 24 at once and draw 14 429s.
+      expect(store.requests.map((r) => r.status)).toEqual(Array(24).fill(200));
+      const warnings = logger.lines.filter((line) => line.includes('requestsPerMinute'));
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(/different http\.requestsPerMinute \(10 and 1000\).*smallest, 10/);
+      expect(logger.lines.join('\n')).not.toContain(token);
+    } finally {
+      for (const ref of refs) await ref.close();
+      await store.stop();
     }
   });
 });

@@ -19,6 +19,20 @@ describe('EcwidRateLimiter', () => {
     expect(starts[4] - starts[0]).toBeLessThan(windowMs);
   });
 
+  it('lowered to a smaller limit, counts the requests already started against it', async () => {
+    const windowMs = 300;
+    const limiter = new EcwidRateLimiter(5, windowMs);
+    for (let i = 0; i < 3; i++) await limiter.acquire();
+    const loweredAt = Date.now();
+    limiter.lowerTo(2);
+    expect(limiter.limit).toBe(2);
+    // Two of the three starts are in the window already: the next waits for the older of those to age out.
+    await limiter.acquire();
+    expect(Date.now() - loweredAt).toBeGreaterThanOrEqual(windowMs - 10);
+    limiter.lowerTo(4);
+    expect(limiter.limit).toBe(2);
+  });
+
   it('serves waiting callers in arrival order', async () => {
     const limiter = new EcwidRateLimiter(1, 20);
     const order: number[] = [];

@@ -1,3 +1,4 @@
+import { Logger } from '@nestjs/common';
 import { sleep } from './ecwid-sleep';
 
 /** A caller the limiter will not make wait: the token has no room for another `remainingMs`, for the reason given. */
@@ -34,17 +35,28 @@ export class EcwidRateLimitStopped extends EcwidRateLimitRefusal {
  * and still allows the whole ceiling to be used.
  */
 export class EcwidRateLimiter {
-  private readonly starts: number[];
+  private starts: number[];
   private next = 0;
   private pausedUntil = 0;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
-    readonly limit: number,
+    limit: number,
     readonly windowMs = 60_000,
     private readonly now: () => number = Date.now,
   ) {
     this.starts = new Array<number>(limit).fill(-Infinity);
+  }
+
+  get limit(): number {
+    return this.starts.length;
+  }
+
+  /** From now on at most `limit` in a window; the most recent starts are kept, so those already sent count. */
+  lowerTo(limit: number): void {
+    if (limit >= this.limit) return;
+    this.starts = [...this.starts.slice(this.next), ...this.starts.slice(0, this.next)].slice(-limit);
+    this.next = 0;
   }
 
   /**
@@ -93,7 +105,7 @@ export class EcwidRateLimiter {
       const freeAt = this.freeAt();
       if (freeAt <= now) {
         this.starts[this.next] = now;
-        this.next = (this.next + 1) % this.limit;
+        this.next = (this.next + 1) % this.starts.length;
         return;
       }
       if (stopping?.aborted) throw new EcwidRateLimitStopped(freeAt - now);
@@ -103,19 +115,32 @@ export class EcwidRateLimiter {
 }
 
 /**
- * One limiter per token per process, so two modules (or the poller and the API) sharing a token share the budget.
+ * One limiter per token (and window) per process, so two modules (or the poller and the API) sharing a token share the
+ * budget Ecwid counts per token. Sharers that configure different limits all keep to the smallest, which is said once.
  * The window gets a 1% margin (at least 50 ms): requests started a full window apart can arrive closer than that.
  */
 export class EcwidRateLimiterRegistry {
-  private static readonly limiters = new Map<string, EcwidRateLimiter>();
+  private static readonly logger = new Logger('EcwidRateLimiter');
+  private static readonly limiters = new Map<string, { limiter: EcwidRateLimiter; disagreementLogged: boolean }>();
 
+  /** `key` stands for the token (a hash of it): it is never logged. */
   static for(key: string, limit: number, windowMs = 60_000): EcwidRateLimiter {
-    const id = `${key}:${limit}:${windowMs}`;
-    let limiter = this.limiters.get(id);
-    if (!limiter) {
-      limiter = new EcwidRateLimiter(limit, windowMs + Math.max(50, windowMs / 100));
-      this.limiters.set(id, limiter);
+    const id = `${key}:${windowMs}`;
+    const shared = this.limiters.get(id);
+    if (!shared) {
+      const limiter = new EcwidRateLimiter(limit, windowMs + Math.max(50, windowMs / 100));
+      this.limiters.set(id, { limiter, disagreementLogged: false });
+      return limiter;
     }
+    const { limiter } = shared;
+    if (limit !== limiter.limit && !shared.disagreementLogged) {
+      shared.disagreementLogged = true;
+      this.logger.warn(
+        `Module instances sharing an Ecwid token set different http.requestsPerMinute (${limiter.limit} and ${limit}): ` +
+          `Ecwid counts requests per token, so all of them keep to the smallest, ${Math.min(limiter.limit, limit)}`,
+      );
+    }
+    limiter.lowerTo(limit);
     return limiter;
   }
 }
