@@ -182,6 +182,45 @@ describe('configuration', () => {
     expect(problemsOf({ storeId: 1, token: 't', http: { retryBaseDelayMs: 100, retryMaxDelayMs: 10 } })[0].key).toBe('http.retryMaxDelayMs');
   });
 
+  it("refuses a time Node's timers cannot hold (they fire at once past 2^31-1 ms), under the key the user wrote", () => {
+    const over = 2 ** 31;
+    const problems = problemsOf({
+      storeId: 1,
+      token: 't',
+      hydrateTimeoutMs: over,
+      http: { timeoutMs: over, retryBaseDelayMs: over, retryMaxDelayMs: over, rateLimitWindowMs: 2_126_221_433 },
+      notifications: { timeoutMs: over },
+      polling: { intervalMinutes: 35_792, leaseTtlMs: 8_589_934_592 },
+    });
+    expect(problems).toEqual([
+      { key: 'hydrateTimeoutMs', message: "must be at most 2147483647 ms (Node's timers stop at 2147483647 ms, about 24.8 days)" },
+      { key: 'http.timeoutMs', message: expect.stringMatching(/^must be at most 2147483647 ms /) },
+      { key: 'http.retryBaseDelayMs', message: expect.stringMatching(/^must be at most 2147483647 ms /) },
+      { key: 'http.retryMaxDelayMs', message: expect.stringMatching(/^must be at most 2147483647 ms /) },
+      { key: 'http.rateLimitWindowMs', message: expect.stringMatching(/^must be at most 2126221432 ms \(the window and its 1% margin/) },
+      { key: 'polling.intervalMinutes', message: expect.stringMatching(/^must be at most 35791 minutes /) },
+      { key: 'notifications.timeoutMs', message: expect.stringMatching(/^must be at most 2147483647 ms /) },
+      { key: 'polling.leaseTtlMs', message: expect.stringMatching(/^must be at most 8589934591 ms \(a quarter of it/) },
+    ]);
+    const largest = resolveEcwidConfig({
+      storeId: 1,
+      token: 't',
+      hydrateTimeoutMs: over - 1,
+      http: { timeoutMs: over - 1, retryBaseDelayMs: over - 1, retryMaxDelayMs: over - 1, rateLimitWindowMs: 2_126_221_432 },
+      notifications: { timeoutMs: over - 1 },
+      polling: { intervalMinutes: 35_791, leaseTtlMs: 8_589_934_591 },
+    });
+    expect(largest.polling.intervalMs).toBeLessThan(over);
+    expect(
+      problemsOf(ecwidOptionsFromEnv({ ECWID_STORE_ID: '1', ECWID_TOKEN: 't', ECWID_TIMEOUT_MS: String(over), ECWID_POLL_INTERVAL_MINUTES: '40000' })).map(
+        (p) => p.key,
+      ),
+    ).toEqual(['ECWID_TIMEOUT_MS', 'ECWID_POLL_INTERVAL_MINUTES']);
+    expect(problemsOf({ configuration: { 'ecwid.store.id': '1', 'ecwid.api.token': 't', 'event.poller.refresh_interval': '40000' } })).toEqual([
+      { key: 'event.poller.refresh_interval', message: expect.stringMatching(/^must be at most 35791 minutes /) },
+    ]);
+  });
+
   it('keeps the oldest event a webhook may carry inside the dedup window', () => {
     const base = { storeId: 1, clientSecret: 's' };
     expect(resolveEcwidConfig({ ...base, webhooks: { dedupTtlSeconds: 100_000 } }).webhooks.maxEventAgeSeconds).toBe(100_000);

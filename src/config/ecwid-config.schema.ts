@@ -23,6 +23,23 @@ export const PLAIN_PATH_MESSAGE = {
   message: 'must be a plain path of letters, digits, ".", "_", "~", "-" and "/" (no wildcards or parameters)',
 };
 
+/**
+ * Node runs a timer of 2^31 ms or more after 1 ms instead, so a longer timeout would fail every call at once and a
+ * longer delay would spin: every setting that ends up in a timer, as it is or derived, stays within it.
+ */
+const MAX_TIMER_MS = 2_147_483_647;
+const NODE_TIMERS = `Node's timers stop at ${MAX_TIMER_MS} ms, about 24.8 days`;
+const atMost = (max: number, unit: string, why: string) => ({ message: `must be at most ${max} ${unit} (${why})` });
+const TIMER_MS = atMost(MAX_TIMER_MS, 'ms', NODE_TIMERS);
+/** The rate limiter waits out its window plus a 1% margin. */
+const MAX_RATE_LIMIT_WINDOW_MS = Math.floor(MAX_TIMER_MS / 1.01);
+const RATE_LIMIT_WINDOW = atMost(MAX_RATE_LIMIT_WINDOW_MS, 'ms', `the window and its 1% margin are one wait; ${NODE_TIMERS}`);
+/** The poller renews its lease every quarter of its lifetime. */
+const MAX_POLL_LEASE_TTL_MS = MAX_TIMER_MS * 4 + 3;
+const POLL_LEASE_TTL = atMost(MAX_POLL_LEASE_TTL_MS, 'ms', `a quarter of it is the renewal timer; ${NODE_TIMERS}`);
+const MAX_POLL_INTERVAL_MINUTES = Math.floor(MAX_TIMER_MS / 60_000);
+const POLL_INTERVAL = atMost(MAX_POLL_INTERVAL_MINUTES, 'minutes', NODE_TIMERS);
+
 /** One flat property per setting, whichever key the user wrote it under; messages never echo values. */
 export class EcwidConfigSchema {
   @IsInt({ message: 'must be a positive integer' })
@@ -43,24 +60,29 @@ export class EcwidConfigSchema {
   hydrate?: boolean;
 
   @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(1, { message: 'must be at least 1' })
+  @Max(MAX_TIMER_MS, TIMER_MS)
   hydrateTimeoutMs?: number;
 
   @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(1, { message: 'must be at least 1' })
+  @Max(MAX_TIMER_MS, TIMER_MS)
   timeoutMs?: number;
 
   @IsOptional() @IsInt({ message: 'must be a whole number' }) @Min(0, { message: 'must be 0 or more' }) @Max(20, { message: 'must be 20 or less' })
   maxRetries?: number;
 
   @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(0, { message: 'must be 0 or more' })
+  @Max(MAX_TIMER_MS, TIMER_MS)
   retryBaseDelayMs?: number;
 
   @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(0, { message: 'must be 0 or more' })
+  @Max(MAX_TIMER_MS, TIMER_MS)
   retryMaxDelayMs?: number;
 
   @IsOptional() @IsInt({ message: 'must be a whole number' }) @Min(1, { message: 'must be at least 1' })
   requestsPerMinute?: number;
 
   @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(100, { message: 'must be at least 100' })
+  @Max(MAX_RATE_LIMIT_WINDOW_MS, RATE_LIMIT_WINDOW)
   rateLimitWindowMs?: number;
 
   @IsOptional() @IsBoolean({ message: 'must be true or false' })
@@ -128,6 +150,7 @@ export class EcwidConfigSchema {
   signatureKey?: string;
 
   @IsOptional() @IsPositive({ message: 'must be a positive number of minutes' })
+  @Max(MAX_POLL_INTERVAL_MINUTES, POLL_INTERVAL)
   pollerRefreshIntervalMinutes?: number;
 
   @IsOptional() @IsObject({ message: 'must be a JSON object' })
@@ -140,6 +163,7 @@ export class EcwidConfigSchema {
   notifyRetryUnitMs?: number;
 
   @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(1, { message: 'must be at least 1' })
+  @Max(MAX_TIMER_MS, TIMER_MS)
   notifyTimeoutMs?: number;
 
   @IsOptional() @IsBoolean({ message: 'must be true or false' })
@@ -158,6 +182,7 @@ export class EcwidConfigSchema {
   pollPageSize?: number;
 
   @IsOptional() @IsInt({ message: 'must be a whole number of milliseconds' }) @Min(1000, { message: 'must be at least 1000' })
+  @Max(MAX_POLL_LEASE_TTL_MS, POLL_LEASE_TTL)
   pollLeaseTtlMs?: number;
 }
 
