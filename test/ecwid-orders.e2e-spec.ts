@@ -183,6 +183,72 @@ describe('EcwidOrdersService against the sandbox', () => {
     ]);
   });
 
+  it('visits every order once while the walk moves each out of the filter', async () => {
+    sandbox.seedOrders(250, () => ({ paymentStatus: 'AWAITING_PAYMENT' }));
+    const seen: string[] = [];
+    for await (const order of orders.iterate({ paymentStatus: 'AWAITING_PAYMENT' })) {
+      seen.push(order.id);
+      await orders.update(order.id, { paymentStatus: 'PAID' });
+    }
+    expect(seen).toHaveLength(250);
+    expect(new Set(seen).size).toBe(250);
+    expect(sandbox.listOrders().every((order) => order.paymentStatus === 'PAID')).toBe(true);
+  });
+
+  it('misses no order and yields none twice when orders are deleted behind and ahead of the walk', async () => {
+    sandbox.seedOrders(250);
+    const ids = sandbox.listOrders().map((order) => order.id);
+    const seen: string[] = [];
+    for await (const order of orders.iterate()) {
+      seen.push(order.id);
+      // One already yielded moves the rest up a place; one on a page not read yet moves only those after it, and the
+      // step back then re-reads an order already yielded.
+      if (seen.length === 50) sandbox.deleteOrder(ids[10]);
+      if (seen.length === 120) sandbox.deleteOrder(ids[230]);
+    }
+    expect(seen).toEqual(ids.filter((id) => id !== ids[230]));
+  });
+
+  it("keeps the items' id in a responseFields walk, which it needs to skip what it yielded", async () => {
+    sandbox.seedOrders(250, (i) => ({ email: `c${i}@example.com` }));
+    const ids = sandbox.listOrders().map((order) => order.id);
+    sandbox.clearRequests();
+    const seen: unknown[] = [];
+    for await (const order of orders.iterate({ responseFields: 'items(email)' })) {
+      seen.push(order);
+      if (seen.length === 120) sandbox.deleteOrder(ids[230]);
+    }
+    const expected = ids.map((id, i) => ({ id, email: `c${i}@example.com` })).filter(({ id }) => id !== ids[230]);
+    expect(seen).toEqual(expected);
+    expect(sandbox.requests[0].query.responseFields).toBe('items(email,id),total');
+  });
+
+  it('misses no deletion while the oldest leave the deleted-orders history during the walk', async () => {
+    let clock = Date.now();
+    const store = await new EcwidSandbox({ token: 'secret_history_walk_token', now: () => clock }).start();
+    const [history, ref] = await ordersWith({ token: store.token, apiBaseUrl: store.apiBaseUrl });
+    try {
+      store.seedOrders(5);
+      const deletedAt: number[] = [];
+      for (const order of store.listOrders()) {
+        store.deleteOrder(order.id);
+        deletedAt.push(clock);
+        clock += 86_400_000;
+      }
+      const seen: Array<number | string> = [];
+      for await (const deleted of history.iterateDeleted({ limit: 2 })) {
+        seen.push(deleted.id);
+        // Ecwid keeps six months: the first deletion leaves the history, and the rest move up a place.
+        if (seen.length === 2) clock = deletedAt[0] + 184 * 86_400_000;
+      }
+      expect(seen).toHaveLength(5);
+      expect(new Set(seen).size).toBe(5);
+    } finally {
+      await ref.close();
+      await store.stop();
+    }
+  });
+
   it('iterates the deleted-orders history', async () => {
     sandbox.seedOrders(3);
     for (const order of sandbox.listOrders()) sandbox.deleteOrder(order.id);

@@ -50,9 +50,14 @@ export function selectFields(value: unknown, selection: EcwidFieldSelection): un
   return picked;
 }
 
+/** `selection` written as `responseFields`. */
+function formatResponseFields(selection: EcwidFieldSelection): string {
+  return [...selection].map(([name, inner]) => (inner ? `${name}(${formatResponseFields(inner)})` : name)).join(',');
+}
+
 /**
  * `responseFields` for a page walk: on a search it selects from the page (`total`, `items(...)`), so it must keep
- * `items`, and `total` is added for the walk to know where to stop.
+ * `items`. `total` is added for the walk to know where to stop, and the items' `id` to know what it already yielded.
  */
 export function pagingResponseFields(text: string | undefined): string | undefined {
   if (text === undefined) return undefined;
@@ -62,5 +67,9 @@ export function pagingResponseFields(text: string | undefined): string | undefin
       `responseFields ${JSON.stringify(text.slice(0, 200))} keeps no items: on a search it selects from the page, so write items(id,email) rather than id,email`,
     );
   }
-  return selection.has('total') ? text : `${text},total`;
+  const items = selection.get('items');
+  if (selection.has('total') && (items === undefined || items.has('id'))) return text;
+  if (items && !items.has('id')) items.set('id', undefined);
+  if (!selection.has('total')) selection.set('total', undefined);
+  return formatResponseFields(selection);
 }
