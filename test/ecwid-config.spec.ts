@@ -325,6 +325,37 @@ describe('configuration', () => {
       expect(problems.map((p) => p.key)).toEqual(['ECWID_STORE_ID', 'ECWID_TIMEOUT_MS', 'ECWID_TOKEN | ECWID_CLIENT_SECRET | ecwid.order.key']);
     });
 
+    it('builds options that show no credential in JSON.stringify or util.inspect, and keep the real values in a copy', () => {
+      const options = ecwidOptionsFromEnv({
+        ECWID_STORE_ID: '77',
+        ECWID_TOKEN: 'secret_token_value_123',
+        ECWID_CLIENT_SECRET: 'client_secret_value_456',
+        ECWID_NOTIFICATIONS: 'true',
+        ECWID_NOTIFICATION_CALLBACK_URL: 'https://hook_user:hook_pw_654@hooks.example.com/ecwid',
+        ECWID_NOTIFICATION_SIGNATURE_KEY: 'sig_key_789',
+        ECWID_STATE: 'redis://:redis_pw_321@127.0.0.1:6379/0',
+        ECWID_INSTANCE_JSON: JSON.stringify({
+          configuration: { 'ecwid.order.key': 'seed_order_api_key_value', 'ecwid.product.key': 'seed_product_api_key_value' },
+        }),
+      });
+      const shown = `${JSON.stringify(options)} ${inspect(options, { depth: 10 })}`;
+      for (const secret of [...SECRETS, 'redis_pw_321', 'hook_pw_654']) expect(shown).not.toContain(secret);
+      expect(JSON.parse(JSON.stringify(options))).toMatchObject({
+        storeId: '77',
+        token: '[redacted]',
+        notifications: { enabled: 'true', signatureKey: '[redacted]' },
+        state: { type: 'redis', redis: 'redis://[redacted]@127.0.0.1:6379/0' },
+        configuration: { 'ecwid.order.key': '[redacted]' },
+      });
+      const copy = { ...options };
+      expect(copy.token).toBe('secret_token_value_123');
+      const config = resolveEcwidConfig(copy);
+      expect(config.clientSecret?.reveal()).toBe('client_secret_value_456');
+      expect(config.events.signatureKey?.reveal()).toBe('sig_key_789');
+      expect(config.legacy.orderKey?.reveal()).toBe('seed_order_api_key_value');
+      expect((config.state as { redis: string }).redis).toBe('redis://:redis_pw_321@127.0.0.1:6379/0');
+    });
+
     it('reads a Cloud Elements instance JSON from ECWID_INSTANCE_FILE and lets variables fill the rest', () => {
       const dir = mkdtempSync(join(tmpdir(), 'ecwid-config-'));
       const file = join(dir, 'instance.json');

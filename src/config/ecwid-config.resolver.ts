@@ -24,6 +24,7 @@ import {
 } from '../ecwid.constants';
 import { EcwidConfigError, EcwidConfigProblem } from './ecwid-config.error';
 import { EcwidConfigField, EcwidConfigSchema } from './ecwid-config.schema';
+import { CANONICAL_PATHS, Coercion, FIELDS, KNOWN_INSTANCE_KEYS } from './ecwid-config.fields';
 import type { EcwidModuleOptions } from './ecwid-options.interface';
 import type { EcwidStateStore } from '../state/ecwid-state-store.interface';
 import type { EcwidEventVendorType, EcwidResolvedConfig } from './ecwid-resolved-config';
@@ -63,65 +64,6 @@ function firstMessage(constraints: Record<string, string> | undefined): string |
   return (entries.find(([name]) => TYPE_CONSTRAINT.test(name)) ?? entries[0])?.[1];
 }
 
-type Coercion = 'int' | 'number' | 'bool' | 'string' | 'json';
-
-interface FieldSpec {
-  field: EcwidConfigField;
-  /** Path in the canonical options. */
-  path?: string[];
-  /** Key in the Cloud Elements `configuration` object. */
-  instanceKey?: string;
-  coerce: Coercion;
-}
-
-const FIELDS: FieldSpec[] = [
-  { field: 'storeId', path: ['storeId'], instanceKey: 'ecwid.store.id', coerce: 'int' },
-  { field: 'token', path: ['token'], instanceKey: 'ecwid.api.token', coerce: 'string' },
-  { field: 'clientSecret', path: ['clientSecret'], instanceKey: 'oauth.api.secret', coerce: 'string' },
-  { field: 'apiBaseUrl', path: ['apiBaseUrl'], instanceKey: 'ecwid.api.base.url', coerce: 'string' },
-  { field: 'hydrate', path: ['hydrate'], coerce: 'bool' },
-  { field: 'hydrateTimeoutMs', path: ['hydrateTimeoutMs'], coerce: 'int' },
-  { field: 'timeoutMs', path: ['http', 'timeoutMs'], coerce: 'int' },
-  { field: 'maxRetries', path: ['http', 'maxRetries'], coerce: 'int' },
-  { field: 'retryBaseDelayMs', path: ['http', 'retryBaseDelayMs'], coerce: 'int' },
-  { field: 'retryMaxDelayMs', path: ['http', 'retryMaxDelayMs'], coerce: 'int' },
-  { field: 'requestsPerMinute', path: ['http', 'requestsPerMinute'], coerce: 'int' },
-  { field: 'rateLimitWindowMs', path: ['http', 'rateLimitWindowMs'], coerce: 'int' },
-  { field: 'webhooksEnabled', path: ['webhooks', 'enabled'], coerce: 'bool' },
-  { field: 'webhooksPath', path: ['webhooks', 'path'], coerce: 'string' },
-  { field: 'ionEnabled', path: ['ion', 'enabled'], coerce: 'bool' },
-  { field: 'ionPath', path: ['ion', 'path'], coerce: 'string' },
-  { field: 'maxBodyBytes', path: ['webhooks', 'maxBodyBytes'], coerce: 'int' },
-  { field: 'dedupTtlSeconds', path: ['webhooks', 'dedupTtlSeconds'], coerce: 'int' },
-  { field: 'maxEventAgeSeconds', path: ['webhooks', 'maxEventAgeSeconds'], coerce: 'int' },
-  { field: 'dedupMaxEntries', path: ['webhooks', 'dedupMaxEntries'], coerce: 'int' },
-  { field: 'elementKey', path: ['element', 'key'], coerce: 'string' },
-  { field: 'instanceName', path: ['name'], coerce: 'string' },
-  { field: 'tags', path: ['tags'], coerce: 'json' },
-  { field: 'oauthApiKey', instanceKey: 'oauth.api.key', coerce: 'string' },
-  { field: 'oauthCallbackUrl', instanceKey: 'oauth.callback.url', coerce: 'string' },
-  { field: 'legacyOrderKey', instanceKey: 'ecwid.order.key', coerce: 'string' },
-  { field: 'legacyProductKey', instanceKey: 'ecwid.product.key', coerce: 'string' },
-  { field: 'legacyApiBaseUrl', path: ['legacy', 'apiBaseUrl'], instanceKey: 'ecwid.legacy.api.base.url', coerce: 'string' },
-  { field: 'notificationEnabled', path: ['notifications', 'enabled'], instanceKey: 'event.notification.enabled', coerce: 'bool' },
-  { field: 'vendorType', instanceKey: 'event.vendor.type', coerce: 'string' },
-  { field: 'callbackUrl', path: ['notifications', 'callbackUrl'], instanceKey: 'event.notification.callback.url', coerce: 'string' },
-  { field: 'signatureKey', path: ['notifications', 'signatureKey'], instanceKey: 'event.notification.signature.key', coerce: 'string' },
-  { field: 'notifyMaxRetries', path: ['notifications', 'maxRetries'], coerce: 'int' },
-  { field: 'notifyRetryUnitMs', path: ['notifications', 'retryUnitMs'], coerce: 'int' },
-  { field: 'notifyTimeoutMs', path: ['notifications', 'timeoutMs'], coerce: 'int' },
-  { field: 'pollerRefreshIntervalMinutes', path: ['polling', 'intervalMinutes'], instanceKey: 'event.poller.refresh_interval', coerce: 'number' },
-  { field: 'pollingEnabled', path: ['polling', 'enabled'], coerce: 'bool' },
-  { field: 'pollAutoStart', path: ['polling', 'autoStart'], coerce: 'bool' },
-  { field: 'pollOverlapSeconds', path: ['polling', 'overlapSeconds'], coerce: 'int' },
-  { field: 'pollCreatedToleranceSeconds', path: ['polling', 'createdToleranceSeconds'], coerce: 'number' },
-  { field: 'pollPageSize', path: ['polling', 'pageSize'], coerce: 'int' },
-  { field: 'pollLeaseTtlMs', path: ['polling', 'leaseTtlMs'], coerce: 'int' },
-  { field: 'pollerConfiguration', instanceKey: 'event.poller.configuration', coerce: 'json' },
-];
-
-const CANONICAL_PATHS = FIELDS.flatMap((f) => (f.path ? [f.path] : []));
-const KNOWN_INSTANCE_KEYS = new Set(FIELDS.flatMap((f) => (f.instanceKey ? [f.instanceKey] : [])));
 const NUMERIC = /^\s*-?\d+(\.\d+)?\s*$/;
 
 function pick(source: unknown, path: string[]): unknown {

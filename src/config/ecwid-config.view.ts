@@ -1,6 +1,8 @@
 import { inspect } from 'node:util';
 import type { EcwidStateStoreOptions } from '../state/ecwid-state-store.factory';
 import type { EcwidStateStore } from '../state/ecwid-state-store.interface';
+import { EcwidFieldShown, FIELDS } from './ecwid-config.fields';
+import type { EcwidModuleOptions } from './ecwid-options.interface';
 import type { EcwidResolvedConfig } from './ecwid-resolved-config';
 import { REDACTED } from './ecwid-secret';
 
@@ -74,8 +76,38 @@ export function ecwidConfigView(config: EcwidResolvedConfig) {
   };
 }
 
+const SHOWN_AT_PATH = new Map(FIELDS.flatMap((f) => (f.path ? [[f.path.join('.'), f.shown ?? 'plain'] as const] : [])));
+const SHOWN_AT_INSTANCE_KEY = new Map(FIELDS.flatMap((f) => (f.instanceKey ? [[f.instanceKey, f.shown ?? 'plain'] as const] : [])));
+
+function shownValue(value: unknown, shown: EcwidFieldShown): unknown {
+  if (value === undefined || value === null || value === '' || shown === 'plain') return value;
+  if (shown === 'secret' || typeof value !== 'string') return REDACTED;
+  return redactUrl(value);
+}
+
+/**
+ * Options as given (by `ecwidOptionsFromEnv`, say), as they may be logged or serialized: credentials `[redacted]`, URLs
+ * and Redis settings without theirs. An instance configuration key the module does not know may hold a credential of
+ * some other system, so its value is not shown either.
+ */
+export function ecwidOptionsView(options: EcwidModuleOptions): Record<string, unknown> {
+  const group = (name: string, value: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(value).map(([inner, v]) => [inner, shownValue(v, SHOWN_AT_PATH.get(`${name}.${inner}`) ?? 'plain')]));
+  const configuration = (value: Record<string, unknown>) =>
+    Object.fromEntries(Object.entries(value).map(([key, v]) => [key, shownValue(v, SHOWN_AT_INSTANCE_KEY.get(key) ?? 'secret')]));
+  return Object.fromEntries(
+    Object.entries(options).map(([name, value]): [string, unknown] => {
+      if (name === 'configuration' && isPlainObject(value)) return [name, configuration(value)];
+      if (name === 'state' && value !== null && typeof value === 'object') return [name, stateView(value as EcwidStateStoreOptions)];
+      if (name === 'dedupStore' && value !== null && typeof value === 'object') return [name, value.constructor?.name];
+      if (isPlainObject(value)) return [name, group(name, value)];
+      return [name, shownValue(value, SHOWN_AT_PATH.get(name) ?? 'plain')];
+    }),
+  );
+}
+
 /** Gives `JSON.stringify` and `util.inspect` of `target` the view instead; redefinable, as parts are shared by copies. */
-function showAs(target: object, view: () => unknown): void {
+export function showAs(target: object, view: () => unknown): void {
   const shown = { value: view, configurable: true };
   Object.defineProperties(target, { toJSON: shown, [inspect.custom]: shown });
 }

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import type { EcwidConfigProblem } from './ecwid-config.error';
 import { ECWID_OPTION_KEYS, ECWID_OPTION_PROBLEMS } from './ecwid-config.resolver';
 import type { EcwidConfigField } from './ecwid-config.schema';
+import { ecwidOptionsView, showAs } from './ecwid-config.view';
 import type { EcwidInstanceJson, EcwidModuleOptions } from './ecwid-options.interface';
 import { DEFAULT_STATE_PATH } from '../ecwid.constants';
 import type { EcwidStateStoreOptions } from '../state/ecwid-state-store.factory';
@@ -91,7 +92,8 @@ function stateFromEnv(
  * Builds module options from environment variables (`ECWID_STORE_ID`, `ECWID_TOKEN`, `ECWID_CLIENT_SECRET`, ...)
  * and, when `ECWID_INSTANCE_FILE` or `ECWID_INSTANCE_JSON` is set, the Cloud Elements instance JSON.
  * Configuration errors then name the variables. Nothing is thrown here: a variable that cannot be used is reported
- * when the module resolves the options, in the one error that lists every problem.
+ * when the module resolves the options, in the one error that lists every problem. `JSON.stringify` and `util.inspect`
+ * of the result show no credential.
  */
 export function ecwidOptionsFromEnv(source: EcwidEnvSource = process.env): EcwidModuleOptions {
   const read = reader(source);
@@ -131,6 +133,8 @@ export function ecwidOptionsFromEnv(source: EcwidEnvSource = process.env): Ecwid
   // the problems; a symbol key stays out of JSON.
   Object.defineProperty(options, ECWID_OPTION_KEYS, { value: { ...ECWID_ENV_VARIABLES }, enumerable: true });
   if (problems.length > 0) Object.defineProperty(options, ECWID_OPTION_PROBLEMS, { value: problems, enumerable: true });
+  // Options read from the environment are often logged whole to check them; a spread copy keeps the real values.
+  showAs(options, () => ecwidOptionsView(options));
   return options;
 }
 
