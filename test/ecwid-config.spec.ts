@@ -309,6 +309,20 @@ describe('configuration', () => {
     if (redis instanceof Redis) redis.disconnect();
   });
 
+  it('refuses an API base URL with a password, query or fragment, which every copy of the config would show', () => {
+    const message = 'must be a base URL without user info, query or fragment: the token goes in as a Bearer header';
+    for (const apiBaseUrl of ['https://proxy_user:url_pw_147@proxy.example/api/v3', 'https://proxy.example/api/v3?key=url_key_258']) {
+      const problems = problemsOf({ storeId: 1, token: 't', apiBaseUrl });
+      expect(problems).toEqual([{ key: 'apiBaseUrl', message }]);
+      expect(JSON.stringify(problems)).not.toMatch(/url_pw_147|url_key_258|proxy_user/);
+    }
+    expect(problemsOf({ configuration: { 'ecwid.store.id': '1', 'ecwid.api.token': 't', 'ecwid.api.base.url': 'https://u:p@h.example/api/v3' } })).toEqual([
+      { key: 'ecwid.api.base.url', message },
+    ]);
+    const config = resolveEcwidConfig({ storeId: 1, token: 't', apiBaseUrl: 'http://127.0.0.1:8080/api/v3' });
+    expect(JSON.stringify({ ...config })).toContain('"apiBaseUrl":"http://127.0.0.1:8080/api/v3"');
+  });
+
   it('stops the module at boot with the configuration error', async () => {
     await expect(
       Test.createTestingModule({ imports: [EcwidModule.forRoot({ storeId: -1, token: 'secret_token_value_123' })] }).compile(),

@@ -160,6 +160,12 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
   }
   const hasProblem = (field: EcwidConfigField) => problems.some((p) => p.key === keyName(field));
 
+  // The base URL is held as a plain string that every copy of the config shows, and axios would send its user info as
+  // Basic auth in place of the Bearer token; a query or fragment would end up before the request's own path.
+  if (schema.apiBaseUrl !== undefined && !hasProblem('apiBaseUrl') && carriesMoreThanABase(schema.apiBaseUrl)) {
+    problems.push({ key: keyName('apiBaseUrl'), message: 'must be a base URL without user info, query or fragment: the token goes in as a Bearer header' });
+  }
+
   if (!schema.token && !schema.clientSecret && !schema.legacyOrderKey && !hasProblem('token') && !hasProblem('clientSecret')) {
     problems.push({
       key: `${keyName('token')} | ${keyName('clientSecret')} | ${keyName('legacyOrderKey')}`,
@@ -282,6 +288,16 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
     clock: typeof options.clock === 'function' ? options.clock : Date.now,
     dedupStore: options.dedupStore,
   });
+}
+
+function carriesMoreThanABase(url: string): boolean {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return false;
+  }
+  return parsed.username !== '' || parsed.password !== '' || parsed.search !== '' || parsed.hash !== '';
 }
 
 function isStateStore(value: unknown): value is EcwidStateStore {
