@@ -301,7 +301,7 @@ describe('configuration', () => {
     for (const text of shown) {
       for (const secret of ['redis_pw_321', 'tls_key_pem', 'hook_user', 'hook_pw_654', 'hook_key_987']) expect(text).not.toContain(secret);
     }
-    expect(shown[0]).toContain('"callbackUrl":"https://[redacted]@hooks.example.com/ecwid?apiKey=[redacted]&site=[redacted]"');
+    expect(shown[0]).toContain('"callbackUrl":"https://hooks.example.com/[redacted]"');
     expect(shown[0]).toContain(expected);
     // What the module itself uses is untouched.
     expect(config.events.callbackUrl).toContain('hook_pw_654');
@@ -321,6 +321,19 @@ describe('configuration', () => {
     ]);
     const config = resolveEcwidConfig({ storeId: 1, token: 't', apiBaseUrl: 'http://127.0.0.1:8080/api/v3' });
     expect(JSON.stringify({ ...config })).toContain('"apiBaseUrl":"http://127.0.0.1:8080/api/v3"');
+  });
+
+  it("shows a callback URL as its origin only, since a hook URL's path can be its token", () => {
+    const shownWith = (callbackUrl: string): string[] => {
+      const config = resolveEcwidConfig({ storeId: 1, token: 't', notifications: { enabled: true, callbackUrl } });
+      const options = ecwidOptionsFromEnv({ ECWID_STORE_ID: '1', ECWID_TOKEN: 't', ECWID_NOTIFICATION_CALLBACK_URL: callbackUrl });
+      return [JSON.stringify(new EcwidConfigService(config)), inspect(config, { depth: 10 }), JSON.stringify(config.events), JSON.stringify(options)];
+    };
+    for (const text of shownWith('https://hooks.zapier.com/hooks/catch/123/secret_tok_369/')) {
+      expect(text).toContain('https://hooks.zapier.com/[redacted]');
+      expect(text).not.toMatch(/secret_tok_369|hooks\/catch/);
+    }
+    for (const text of shownWith('https://hooks.example.com')) expect(text).toMatch(/https:\/\/hooks\.example\.com['"]/);
   });
 
   it('stops the module at boot with the configuration error', async () => {

@@ -27,6 +27,22 @@ export function redactUrl(url: string): string {
   return `${parsed.protocol}${authority}${parsed.pathname}${query ? `?${query}` : ''}${parsed.hash ? `#${REDACTED}` : ''}`;
 }
 
+/**
+ * A callback URL as it may be shown: its origin, and `/[redacted]` for anything after it, as the boot log shows it.
+ * A hook URL's path is often its only secret (`https://hooks.zapier.com/hooks/catch/123/<token>/`).
+ */
+export function redactCallbackUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return REDACTED;
+  }
+  if (parsed.origin === 'null') return REDACTED;
+  const more = parsed.pathname !== '/' || parsed.search !== '' || parsed.hash !== '';
+  return `${parsed.origin}${more ? `/${REDACTED}` : ''}`;
+}
+
 const optionalUrl = (url: string | undefined): string | undefined => (url === undefined ? undefined : redactUrl(url));
 
 export function isPlainObject(value: unknown): value is Record<string, unknown> {
@@ -57,7 +73,10 @@ type Part<K extends keyof EcwidResolvedConfig> = EcwidResolvedConfig[K];
 
 const instanceView = (instance: Part<'instance'>) => ({ ...instance, oauthCallbackUrl: optionalUrl(instance.oauthCallbackUrl) });
 const legacyView = (legacy: Part<'legacy'>) => ({ ...legacy, apiBaseUrl: optionalUrl(legacy.apiBaseUrl) });
-const eventsView = (events: Part<'events'>) => ({ ...events, callbackUrl: optionalUrl(events.callbackUrl) });
+const eventsView = (events: Part<'events'>) => ({
+  ...events,
+  callbackUrl: events.callbackUrl === undefined ? undefined : redactCallbackUrl(events.callbackUrl),
+});
 
 /**
  * The configuration as it may be logged or serialized: secrets `[redacted]`, URLs without credentials, Redis
@@ -82,7 +101,7 @@ const SHOWN_AT_INSTANCE_KEY = new Map(FIELDS.flatMap((f) => (f.instanceKey ? [[f
 function shownValue(value: unknown, shown: EcwidFieldShown): unknown {
   if (value === undefined || value === null || value === '' || shown === 'plain') return value;
   if (shown === 'secret' || typeof value !== 'string') return REDACTED;
-  return redactUrl(value);
+  return shown === 'callbackUrl' ? redactCallbackUrl(value) : redactUrl(value);
 }
 
 /**
