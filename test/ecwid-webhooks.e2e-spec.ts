@@ -322,6 +322,13 @@ describe.each(ADAPTERS)('webhook routing on %s', (adapter) => {
     await expect(startApp(adapter, { imports: [StoreOne, StoreTwo] })).rejects.toThrow(/ion\.path: stores 1, 2 all receive POSTs at "ecwid\/ion"/);
   });
 
+  it("refuses to start when one module's webhook and ION routes share a path", async () => {
+    const options = { storeId: 1, token: TOKEN, clientSecret: CLIENT_SECRET, webhooks: { path: 'ecwid/hooks' }, ion: { enabled: true, path: 'ecwid/hooks' } };
+    await expect(startApp(adapter, { imports: [EcwidModule.forRoot(options)] })).rejects.toThrow(
+      /ion\.path: is "ecwid\/hooks", as is webhooks\.path; give each route its own path/,
+    );
+  });
+
   it('lets two stores without a client secret share an app: neither takes webhooks, so neither claims the path', async () => {
     @Module({ imports: [EcwidModule.forRoot({ storeId: 1, token: TOKEN })] })
     class StoreOne {}

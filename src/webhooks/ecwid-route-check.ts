@@ -13,9 +13,9 @@ export interface EcwidRouteClaim {
 export const ECWID_ROUTE_CLAIMS = Symbol('ECWID_ROUTE_CLAIMS');
 
 /**
- * Refuses to start an app in which two module instances register the same path. Fastify refuses the second route
- * itself; Express lets the first answer every delivery, so the other store's deliveries were refused (401), or,
- * under one Ecwid app's shared secret, answered as another store's and lost, with nothing said at boot.
+ * Refuses to start an app in which two module instances, or one module's webhook and ION routes, register the same
+ * path. Fastify refuses the second route itself; Express lets the first answer every POST, so the other route's
+ * deliveries were refused (401) or taken for the wrong store, with nothing said at boot.
  */
 @Injectable()
 export class EcwidRouteCheck implements OnModuleInit {
@@ -38,9 +38,16 @@ export class EcwidRouteCheck implements OnModuleInit {
     const instances = [...new Set(this.moduleRef.get(EcwidRouteCheck, { strict: false, each: true }))];
     const problems = this.claims.flatMap(({ option, path }) => {
       // Express matches paths without regard to case, so two paths that differ only in case are one route there.
-      const stores = instances.filter((other) => other.claims.some((claim) => claim.path.toLowerCase() === path.toLowerCase()));
-      if (stores.length < 2) return [];
-      const named = stores.map((other) => other.storeId).join(', ');
+      const sharers = instances.flatMap((other) =>
+        other.claims.filter((claim) => claim.path.toLowerCase() === path.toLowerCase()).map((claim) => ({ other, claim })),
+      );
+      if (sharers.length < 2) return [];
+      if (sharers.every(({ other }) => other === this)) {
+        // One module's webhook and ION routes: Express would let the first answer both kinds of POST. Said once.
+        if (option !== 'ion.path') return [];
+        return [{ key: option, message: `is "${path}", as is webhooks.path; give each route its own path` }];
+      }
+      const named = [...new Set(sharers.map(({ other }) => other.storeId))].join(', ');
       const remedy =
         option === 'webhooks.path'
           ? 'give each module its own path, or webhooks: { enabled: false } to a module that takes no webhooks'
