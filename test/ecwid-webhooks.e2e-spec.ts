@@ -474,6 +474,31 @@ describe.each(ADAPTERS)('a webhook body the host left as text or bytes, on %s', 
   });
 });
 
+describe('a webhook body a host text parser left as text under its JSON content type, on express', () => {
+  let t: TestApp;
+  let recorder: EventRecorder;
+
+  beforeAll(async () => {
+    t = await startApp(
+      'express',
+      { imports: [EcwidModule.forRoot({ storeId: STORE_ID, clientSecret: CLIENT_SECRET })], providers: [EventRecorder] },
+      (app) => (app as NestExpressApplication).useBodyParser('text', { type: '*/*' }),
+    );
+    recorder = t.app.get(EventRecorder);
+  });
+  afterAll(() => t.close());
+
+  it('reads it as JSON once: a delivery is emitted, and a JSON string holding one gets 400', async () => {
+    const payload = orderWebhook('order.created');
+    expect(await deliver(t.url, payload)).toEqual({ status: 200, body: { outcome: 'emitted' } });
+    const twice = orderWebhook('order.created');
+    const res = await deliver(t.url, twice, { body: JSON.stringify(JSON.stringify(twice)) });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ message: ['the body must be a JSON object'] });
+    expect(recorder.events.map((e) => e.eventId)).toEqual([payload.eventId]);
+  });
+});
+
 describe.each(ADAPTERS)('a delivery of an event older than the dedup window, on %s', (adapter) => {
   const MAX_AGE_SECONDS = 90_000;
   let now = Date.now();

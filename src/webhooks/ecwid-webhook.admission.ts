@@ -24,11 +24,12 @@ export interface EcwidWebhookRequest {
 }
 
 /**
- * Whether a host's raw or text parser (or Fastify's, for text/plain) left the body as bytes or text. A string under
- * a JSON content type is a parsed JSON string, which no delivery is.
+ * Whether a host's raw or text parser (or Fastify's, for text/plain) left the body as bytes or text. Express's JSON
+ * parser never gives a string, so one there is text. Fastify's (`req.raw` marks its requests) gives one for a JSON
+ * string literal, which no delivery is: a string under a JSON content type there was parsed already.
  */
-function isUnparsed(body: unknown, contentType: string | undefined): body is string | Buffer {
-  if (typeof body === 'string') return !/^application\/json\b/i.test(contentType ?? '');
+function isUnparsed(req: EcwidWebhookRequest, body: unknown): body is string | Buffer {
+  if (typeof body === 'string') return req.raw === undefined || !/^application\/json\b/i.test(req.headers['content-type'] ?? '');
   return Buffer.isBuffer(body);
 }
 
@@ -65,7 +66,7 @@ export class EcwidWebhookAdmission {
     // Synchronous when the adapter parsed the body, which is the usual case: one promise less per delivery.
     const { body } = req;
     if (body !== undefined) {
-      const parsed = isUnparsed(body, req.headers['content-type']) ? parseJsonBody(body, maxBodyBytes) : body;
+      const parsed = isUnparsed(req, body) ? parseJsonBody(body, maxBodyBytes) : body;
       return this.admit(parsed, signature, declaredLength, signer);
     }
     return readJsonBody(req.raw ?? (req as unknown as IncomingMessage), maxBodyBytes).then((body) =>
