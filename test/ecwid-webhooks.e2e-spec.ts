@@ -4,6 +4,7 @@ import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express
 import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { gzipSync } from 'node:zlib';
 import {
   EcwidConfigService,
   EcwidModule,
@@ -645,6 +646,19 @@ describe.each(ADAPTERS)('the webhook route\'s body limit on %s', (adapter) => {
     const under = orderWebhook('order.created', { padding: 'x'.repeat(LIMIT / 4) });
     expect(await deliverChunked(under)).toEqual({ status: 200, body: '{"outcome":"emitted"}' });
     expect(recorder.events.map((event) => event.eventId)).toEqual([under.eventId]);
+  });
+
+  it('refuses a compressed delivery, which Ecwid never sends, so compression cannot carry a body past the limit', async () => {
+    const payload = orderWebhook('order.created', { padding: 'x'.repeat(2 * LIMIT) });
+    const compressed = gzipSync(JSON.stringify(payload));
+    const res = await fetch(`${t.url}/api/ecwid/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'content-encoding': 'gzip', 'x-ecwid-webhook-signature': signatureOf(payload) },
+      body: compressed,
+    });
+    // Express inflates the body before any route runs; Fastify does not, so its JSON parser fails on the bytes first.
+    expect(res.status).toBe(adapter === 'express' ? 415 : 400);
+    expect(recorder.events).toHaveLength(0);
   });
 
   it('leaves the limit of the app\'s other routes alone', async () => {

@@ -6,6 +6,7 @@ import {
   NotFoundException,
   PayloadTooLargeException,
   UnauthorizedException,
+  UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
@@ -57,6 +58,11 @@ export class EcwidWebhookAdmission {
     const signer = this.#signer;
     if (!enabled || !signer) throw new NotFoundException();
 
+    // Ecwid sends none. Express inflates a compressed body before any route, and its wire size says nothing of that.
+    const encoding = req.headers['content-encoding'];
+    if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+      throw new UnsupportedMediaTypeException('Ecwid webhook bodies are sent without a Content-Encoding');
+    }
     const declaredLength = Number(req.headers['content-length']);
     if (declaredLength > maxBodyBytes) throw new PayloadTooLargeException(`Ecwid webhook body is over ${maxBodyBytes} bytes`);
     const signature = req.headers[ECWID_WEBHOOK_SIGNATURE_HEADER];
