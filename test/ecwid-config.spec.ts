@@ -14,6 +14,9 @@ import {
   ecwidOptionsFromEnv,
   EcwidModuleOptions,
   EcwidOptionsFactory,
+  EcwidMemoryStateStore,
+  EcwidStateStore,
+  InjectEcwidStateStore,
   resolveEcwidConfig,
 } from 'nestjs-ecwid';
 import seedInstance from './fixtures/seed-instance.json';
@@ -334,6 +337,34 @@ describe('configuration', () => {
       expect(text).not.toMatch(/secret_tok_369|hooks\/catch/);
     }
     for (const text of shownWith('https://hooks.example.com')) expect(text).toMatch(/https:\/\/hooks\.example\.com['"]/);
+  });
+
+  it('bounds a memory state store given explicitly by webhooks.dedupMaxEntries, unless it sets its own bound', async () => {
+    @Injectable()
+    class StoreHolder {
+      constructor(@InjectEcwidStateStore() readonly store: EcwidStateStore) {}
+    }
+    /** How many of three handled event ids the module's store still remembers. */
+    const remembered = async (options: EcwidModuleOptions): Promise<number> => {
+      const moduleRef = await Test.createTestingModule({ imports: [EcwidModule.forRoot(options)], providers: [StoreHolder] }).compile();
+      try {
+        const store = moduleRef.get(StoreHolder).store as EcwidMemoryStateStore;
+        for (const id of ['e1', 'e2', 'e3']) {
+          await store.claim(id);
+          await store.complete(id, 86_400);
+        }
+        return store.size;
+      } finally {
+        await moduleRef.close();
+      }
+    };
+    const base = { storeId: 1, clientSecret: 's', webhooks: { dedupMaxEntries: 2 } };
+    expect(await remembered({ ...base, state: { type: 'memory' } })).toBe(2);
+    expect(await remembered({ ...ecwidOptionsFromEnv({ ECWID_STORE_ID: '1', ECWID_CLIENT_SECRET: 's', ECWID_STATE: 'memory' }), ...base })).toBe(2);
+    expect(await remembered({ ...base, state: { type: 'memory', maxDedupEntries: 3 } })).toBe(3);
+    expect(problemsOf({ ...base, state: { type: 'memory', maxDedupEntries: 0 } })).toEqual([
+      { key: 'state.maxDedupEntries', message: 'must be a whole number, at least 1' },
+    ]);
   });
 
   it('stops the module at boot with the configuration error', async () => {

@@ -26,6 +26,7 @@ import { EcwidConfigError, EcwidConfigProblem } from './ecwid-config.error';
 import { EcwidConfigField, EcwidConfigSchema } from './ecwid-config.schema';
 import { CANONICAL_PATHS, Coercion, FIELDS, KNOWN_INSTANCE_KEYS } from './ecwid-config.fields';
 import type { EcwidModuleOptions } from './ecwid-options.interface';
+import type { EcwidStateStoreOptions } from '../state/ecwid-state-store.factory';
 import type { EcwidStateStore } from '../state/ecwid-state-store.interface';
 import type { EcwidEventVendorType, EcwidResolvedConfig } from './ecwid-resolved-config';
 import { withRedactedView } from './ecwid-config.view';
@@ -215,6 +216,10 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
   if (state !== undefined && !isStateStore(state) && (state as { type?: string }).type === 'sqlite' && !(state as { path?: string }).path) {
     problems.push({ key: declaredKeys.state ?? 'state.path', message: 'is required for the sqlite state store' });
   }
+  const maxDedupEntries = (state as { maxDedupEntries?: unknown } | undefined)?.maxDedupEntries;
+  if (maxDedupEntries !== undefined && !isStateStore(state) && (!Number.isInteger(maxDedupEntries) || (maxDedupEntries as number) < 1)) {
+    problems.push({ key: 'state.maxDedupEntries', message: 'must be a whole number, at least 1' });
+  }
   if (problems.length > 0) throw new EcwidConfigError(problems);
 
   const secret = (value?: string) => (value ? new EcwidSecret(value) : undefined);
@@ -274,12 +279,7 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
       leaseTtlMs: schema.pollLeaseTtlMs ?? DEFAULT_POLL_LEASE_TTL_MS,
     },
     // Cursors and the outbox must outlive the process, so polling or notifications default to a file.
-    // A copy of the host's options, so the redacted view defined on it does not change the host's object.
-    state:
-      (state && !isStateStore(state) ? { ...state } : state) ??
-      (pollingEnabled || schema.notificationEnabled
-        ? { type: 'sqlite', path: DEFAULT_STATE_PATH }
-        : { type: 'memory', maxDedupEntries: schema.dedupMaxEntries ?? DEFAULT_DEDUP_MAX_ENTRIES }),
+    state: resolvedState(state, schema.dedupMaxEntries ?? DEFAULT_DEDUP_MAX_ENTRIES, pollingEnabled || schema.notificationEnabled === true),
     notifications: {
       maxRetries: schema.notifyMaxRetries ?? DEFAULT_NOTIFY_MAX_RETRIES,
       retryUnitMs: schema.notifyRetryUnitMs ?? DEFAULT_NOTIFY_RETRY_UNIT_MS,
@@ -298,6 +298,21 @@ function carriesMoreThanABase(url: string): boolean {
     return false;
   }
   return parsed.username !== '' || parsed.password !== '' || parsed.search !== '' || parsed.hash !== '';
+}
+
+/**
+ * A copy of the host's state options, so the redacted view defined on it does not change the host's object. A memory
+ * store is bounded by `webhooks.dedupMaxEntries` unless it gives its own bound.
+ */
+function resolvedState(
+  state: EcwidStateStoreOptions | EcwidStateStore | undefined,
+  dedupMaxEntries: number,
+  durable: boolean,
+): EcwidStateStoreOptions | EcwidStateStore {
+  if (state === undefined) return durable ? { type: 'sqlite', path: DEFAULT_STATE_PATH } : { type: 'memory', maxDedupEntries: dedupMaxEntries };
+  if (isStateStore(state)) return state;
+  if (state.type === 'memory') return { ...state, maxDedupEntries: state.maxDedupEntries ?? dedupMaxEntries };
+  return { ...state };
 }
 
 function isStateStore(value: unknown): value is EcwidStateStore {
