@@ -88,6 +88,25 @@ describe('event emitter setup of the host', () => {
     }
   });
 
+  it.each([
+    ['with wildcards on', { wildcard: true }],
+    ['with wildcards off', {}],
+  ])('calls onAny listeners with every event, derived ones included, %s', async (_, emitterOptions) => {
+    // No other listener: whether an event is emitted at all, and which derived events are built, depends on onAny.
+    const t = await startApp('express', { imports: [EventEmitterModule.forRoot(emitterOptions), ecwid()], providers: [HostPublisher] });
+    try {
+      const seen: string[] = [];
+      t.app.get(HostPublisher).emitter.onAny((name) => {
+        seen.push(String(name));
+      });
+      const payload = orderWebhook('order.updated', { oldPaymentStatus: 'AWAITING_PAYMENT', newPaymentStatus: 'PAID' });
+      expect((await deliver(t.url, payload)).status).toBe(200);
+      expect(seen).toEqual(['ecwid.order.updated', 'ecwid.order.paid', 'ecwid.order.payment_status_changed']);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('does not call wildcard listeners when the host left wildcards off', async () => {
     const t = await startApp('express', { imports: [ecwid()], providers: [EventRecorder, WildcardListener] });
     try {

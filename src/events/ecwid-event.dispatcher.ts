@@ -29,9 +29,12 @@ export class EcwidEventDispatcher implements OnModuleInit {
     this.emitter = [...emitters].find((emitter) => emitter !== this.local) ?? this.local;
   }
 
-  /** Whether any listener (wildcards included) would receive `name`. */
+  /**
+   * Whether any listener (wildcards and `onAny` included) would receive `name`. With wildcards on, EventEmitter2's
+   * `hasListeners` leaves `onAny` listeners out; `emitAsync` calls them all the same.
+   */
   listens(name: string): boolean {
-    return this.emitter.hasListeners(name) as boolean;
+    return (this.emitter.hasListeners(name) as boolean) || this.emitter.listenersAny().length > 0;
   }
 
   /** Emits an informational event (progress, say); a listener failure is logged and never stops the caller. */
@@ -59,7 +62,7 @@ export class EcwidEventDispatcher implements OnModuleInit {
   /** A chain rather than an async function: every delivery takes this path, and it saves a promise. */
   private emit(event: EcwidEvent): Promise<void> {
     // Events nobody listens to cost an emit each on the hot webhook path.
-    if (!this.emitter.hasListeners(event.name)) return RESOLVED;
+    if (!this.listens(event.name)) return RESOLVED;
     try {
       return this.emitter.emitAsync(event.name, event).then(NOTHING, (error: unknown) => {
         throw new EcwidListenerError(event.name, event.eventId, error);
