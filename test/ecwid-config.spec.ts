@@ -367,6 +367,41 @@ describe('configuration', () => {
     ]);
   });
 
+  it('reports option groups, a state, a dedup store or a clock of the wrong kind in the one error, not a TypeError or silence', async () => {
+    const problems = problemsOf({
+      storeId: 1,
+      token: 't',
+      http: 'fast',
+      webhooks: [],
+      polling: 1,
+      notifications: true,
+      legacy: 'v1',
+      ion: null,
+      element: 'shopify',
+      state: null,
+      dedupStore: {},
+      clock: 5,
+    } as unknown as EcwidModuleOptions);
+    expect(problems).toEqual([
+      ...['http', 'webhooks', 'polling', 'notifications', 'legacy', 'ion', 'element'].map((key) => ({ key, message: 'must be an object' })),
+      { key: 'state', message: 'must be { type: "memory" | "sqlite" | "redis", ... } or an EcwidStateStore' },
+      { key: 'dedupStore', message: 'must implement claim, complete, release (an EcwidDedupStore)' },
+      { key: 'clock', message: 'must be a function returning the time in milliseconds' },
+    ]);
+    const partialStore = { claim: () => 'claimed', complete: () => undefined, release: async () => undefined };
+    expect(problemsOf({ storeId: 1, token: 't', state: partialStore as unknown as EcwidStateStore, dedupStore: { claim: () => 'claimed' } as never })).toEqual([
+      {
+        key: 'state',
+        message:
+          'must implement getCursor, setCursor, getSnapshots, putSnapshots, deleteSnapshots, acquireLease, releaseLease, putRecords, listRecords, deleteRecords, increment (an EcwidStateStore)',
+      },
+      { key: 'dedupStore', message: 'must implement complete, release (an EcwidDedupStore)' },
+    ]);
+    await expect(
+      Test.createTestingModule({ imports: [EcwidModule.forRoot({ storeId: 1, token: 't', state: null as never })] }).compile(),
+    ).rejects.toThrow(EcwidConfigError);
+  });
+
   it('stops the module at boot with the configuration error', async () => {
     await expect(
       Test.createTestingModule({ imports: [EcwidModule.forRoot({ storeId: -1, token: 'secret_token_value_123' })] }).compile(),

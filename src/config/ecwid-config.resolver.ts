@@ -56,6 +56,25 @@ export function readBoolean(value: unknown): boolean | undefined {
   return lower === 'true' ? true : lower === 'false' ? false : undefined;
 }
 
+/** Option groups read through the field table. */
+const OPTION_GROUPS = ['http', 'webhooks', 'polling', 'notifications', 'legacy', 'ion', 'element'] as const;
+const DEDUP_STORE_METHODS = ['claim', 'complete', 'release'];
+/** What the module calls on a state store of the host's (`close` stays the host's to call). */
+const STATE_STORE_METHODS = [
+  ...DEDUP_STORE_METHODS,
+  'getCursor',
+  'setCursor',
+  'getSnapshots',
+  'putSnapshots',
+  'deleteSnapshots',
+  'acquireLease',
+  'releaseLease',
+  'putRecords',
+  'listRecords',
+  'deleteRecords',
+  'increment',
+];
+
 /** Kinds of constraint that say what a value must be; reported before a range, which means little for a wrong type. */
 const TYPE_CONSTRAINT = /^is/;
 
@@ -115,6 +134,11 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
   const instance = configuration !== null && typeof configuration === 'object' && !Array.isArray(configuration) ? configuration : undefined;
   if (configuration !== undefined && !instance) {
     problems.push({ key: 'configuration', message: 'must be an object of Cloud Elements configuration keys' });
+  }
+  // A group that is not an object would have every setting in it read as absent, its defaults used unsaid.
+  for (const group of OPTION_GROUPS) {
+    const value = options[group];
+    if (value !== undefined && (value === null || typeof value !== 'object' || Array.isArray(value))) problems.push({ key: group, message: 'must be an object' });
   }
 
   const schema = new EcwidConfigSchema();
@@ -210,15 +234,13 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
     });
   }
   const state = options.state;
-  if (state !== undefined && !isStateStore(state) && !['memory', 'sqlite', 'redis'].includes((state as { type?: string }).type ?? '')) {
-    problems.push({ key: declaredKeys.state ?? 'state', message: 'must be { type: "memory" | "sqlite" | "redis", ... } or an EcwidStateStore' });
+  problems.push(...stateProblems(state, declaredKeys.state));
+  if (options.dedupStore !== undefined) {
+    const missing = missingMethods(options.dedupStore, DEDUP_STORE_METHODS);
+    if (missing.length > 0) problems.push({ key: 'dedupStore', message: `must implement ${missing.join(', ')} (an EcwidDedupStore)` });
   }
-  if (state !== undefined && !isStateStore(state) && (state as { type?: string }).type === 'sqlite' && !(state as { path?: string }).path) {
-    problems.push({ key: declaredKeys.state ?? 'state.path', message: 'is required for the sqlite state store' });
-  }
-  const maxDedupEntries = (state as { maxDedupEntries?: unknown } | undefined)?.maxDedupEntries;
-  if (maxDedupEntries !== undefined && !isStateStore(state) && (!Number.isInteger(maxDedupEntries) || (maxDedupEntries as number) < 1)) {
-    problems.push({ key: 'state.maxDedupEntries', message: 'must be a whole number, at least 1' });
+  if (options.clock !== undefined && typeof options.clock !== 'function') {
+    problems.push({ key: 'clock', message: 'must be a function returning the time in milliseconds' });
   }
   if (problems.length > 0) throw new EcwidConfigError(problems);
 
@@ -285,7 +307,7 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
       retryUnitMs: schema.notifyRetryUnitMs ?? DEFAULT_NOTIFY_RETRY_UNIT_MS,
       timeoutMs: schema.notifyTimeoutMs ?? DEFAULT_NOTIFY_TIMEOUT_MS,
     },
-    clock: typeof options.clock === 'function' ? options.clock : Date.now,
+    clock: options.clock ?? Date.now,
     dedupStore: options.dedupStore,
   });
 }
@@ -315,8 +337,33 @@ function resolvedState(
   return { ...state };
 }
 
+/** An object with `claim` is taken for a store of the host's, as EcwidStateOwner takes it; the rest for options. */
 function isStateStore(value: unknown): value is EcwidStateStore {
-  return typeof (value as EcwidStateStore).claim === 'function' && typeof (value as EcwidStateStore).getCursor === 'function';
+  return value !== null && typeof value === 'object' && 'claim' in value;
+}
+
+function missingMethods(value: unknown, methods: readonly string[]): string[] {
+  const has = (name: string) => value !== null && typeof value === 'object' && typeof (value as Record<string, unknown>)[name] === 'function';
+  return methods.filter((name) => !has(name));
+}
+
+function stateProblems(state: unknown, declaredKey: string | undefined): EcwidConfigProblem[] {
+  const key = declaredKey ?? 'state';
+  if (state === undefined) return [];
+  if (isStateStore(state)) {
+    const missing = missingMethods(state, STATE_STORE_METHODS);
+    return missing.length > 0 ? [{ key, message: `must implement ${missing.join(', ')} (an EcwidStateStore)` }] : [];
+  }
+  const options = state as { type?: unknown; path?: unknown; maxDedupEntries?: unknown } | null;
+  if (options === null || typeof options !== 'object' || !['memory', 'sqlite', 'redis'].includes(options.type as string)) {
+    return [{ key, message: 'must be { type: "memory" | "sqlite" | "redis", ... } or an EcwidStateStore' }];
+  }
+  if (options.type === 'sqlite' && !options.path) return [{ key: declaredKey ?? 'state.path', message: 'is required for the sqlite state store' }];
+  const max = options.maxDedupEntries;
+  if (max !== undefined && (!Number.isInteger(max) || (max as number) < 1)) {
+    return [{ key: 'state.maxDedupEntries', message: 'must be a whole number, at least 1' }];
+  }
+  return [];
 }
 
 interface PollerSettings {
