@@ -86,6 +86,32 @@ describe('configuration', () => {
     expect(config.instance.unrecognizedKeys).toEqual(['pagination.type']);
   });
 
+  it('keeps the values of instance keys it does not know, and never shows them', async () => {
+    const options = {
+      storeId: 1003,
+      token: 'secret_token_value_123',
+      configuration: { 'pagination.type': 'offset', 'vendor.api.password': 'unknown_pw_741', 'vendor.limits': { perMinute: 5 } },
+    };
+    const config = resolveEcwidConfig(options);
+    expect(config.instance.unrecognizedKeys).toEqual(['pagination.type', 'vendor.api.password', 'vendor.limits']);
+    expect(config.instance.unrecognized['pagination.type'].reveal()).toBe('offset');
+    expect(config.instance.unrecognized['vendor.api.password'].reveal()).toBe('unknown_pw_741');
+    expect(config.instance.unrecognized['vendor.limits'].reveal()).toEqual({ perMinute: 5 });
+    const moduleRef = await Test.createTestingModule({ imports: [EcwidModule.forRoot(options)] }).compile();
+    const service = moduleRef.get(EcwidConfigService);
+    const shown = [
+      JSON.stringify(service),
+      inspect(service, { depth: 10 }),
+      JSON.stringify({ ...config }),
+      JSON.stringify({ ...config.instance }),
+      inspect({ ...config.instance }, { depth: 10 }),
+      JSON.stringify(ecwidOptionsFromEnv({ ECWID_INSTANCE_JSON: JSON.stringify(options) })),
+    ];
+    for (const text of shown) expect(text).not.toMatch(/offset|unknown_pw_741|perMinute/);
+    expect(JSON.stringify(service)).toContain('"unrecognized":{"pagination.type":"[redacted]","vendor.api.password":"[redacted]"');
+    await moduleRef.close();
+  });
+
   it('reports every problem at once, under the key the user wrote', () => {
     const problems = problemsOf({
       configuration: { 'ecwid.store.id': 'abc', 'event.vendor.type': 'push', 'event.notification.enabled': 'yes' },

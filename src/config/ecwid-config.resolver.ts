@@ -245,6 +245,7 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
   if (problems.length > 0) throw new EcwidConfigError(problems);
 
   const secret = (value?: string) => (value ? new EcwidSecret(value) : undefined);
+  const unrecognized = instance ? Object.entries(instance).filter(([key]) => !KNOWN_INSTANCE_KEYS.has(key)) : [];
   const webhooksPath = (schema.webhooksPath ?? DEFAULT_WEBHOOK_PATH).replace(/^\/+|\/+$/g, '');
   return withRedactedView({
     storeId: schema.storeId as number,
@@ -275,7 +276,8 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
       tags: schema.tags ?? [],
       oauthApiKey: schema.oauthApiKey,
       oauthCallbackUrl: schema.oauthCallbackUrl,
-      unrecognizedKeys: instance ? Object.keys(instance).filter((k) => !KNOWN_INSTANCE_KEYS.has(k)) : [],
+      unrecognizedKeys: unrecognized.map(([key]) => key),
+      unrecognized: Object.fromEntries(unrecognized.map(([key, value]) => [key, new EcwidSecret(value)])),
     },
     legacy: {
       orderKey: secret(schema.legacyOrderKey),

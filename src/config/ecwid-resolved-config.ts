@@ -40,6 +40,8 @@ export interface EcwidResolvedConfig {
     oauthCallbackUrl?: string;
     /** Keys in `configuration` this module does not know; kept, and named once in the boot log. */
     unrecognizedKeys: string[];
+    /** Their values as given, for later features; held as secrets, since one may be a credential of another system. */
+    unrecognized: Record<string, EcwidSecret<unknown>>;
   };
   legacy: {
     orderKey?: EcwidSecret;

@@ -2,15 +2,18 @@ import { inspect } from 'node:util';
 
 export const REDACTED = '[redacted]';
 
-/** Holds a credential so that logging, `JSON.stringify` or `util.inspect` of its owner never shows it. */
-export class EcwidSecret {
-  readonly #value: string;
+/**
+ * Holds a credential so that logging, `JSON.stringify` or `util.inspect` of its owner never shows it. A string, or any
+ * value that may hold one (an instance configuration key the module does not know).
+ */
+export class EcwidSecret<T = string> {
+  readonly #value: T;
 
-  constructor(value: string) {
+  constructor(value: T) {
     this.#value = value;
   }
 
-  reveal(): string {
+  reveal(): T {
     return this.#value;
   }
 
