@@ -250,6 +250,20 @@ describe('configuration', () => {
     ]);
   });
 
+  it('takes an empty or null setting for an absent one, so it does not disagree with the instance key', () => {
+    const config = resolveEcwidConfig({
+      storeId: 1,
+      clientSecret: '',
+      token: null as unknown as string,
+      configuration: { 'oauth.api.secret': 'client_secret_value_456', 'ecwid.api.token': 'secret_token_value_123' },
+    });
+    expect(config.clientSecret?.reveal()).toBe('client_secret_value_456');
+    expect(config.token?.reveal()).toBe('secret_token_value_123');
+    expect(problemsOf({ storeId: '', configuration: { 'ecwid.store.id': 'abc', 'ecwid.api.token': 't' } })).toEqual([
+      { key: 'ecwid.store.id', message: 'must be a positive integer' },
+    ]);
+  });
+
   it('keeps the oldest event a webhook may carry inside the dedup window', () => {
     const base = { storeId: 1, clientSecret: 's' };
     expect(resolveEcwidConfig({ ...base, webhooks: { dedupTtlSeconds: 100_000 } }).webhooks.maxEventAgeSeconds).toBe(100_000);

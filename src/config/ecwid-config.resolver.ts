@@ -95,6 +95,11 @@ function pick(source: unknown, path: string[]): unknown {
   return value;
 }
 
+/** An empty string or null says nothing, as everywhere in the options: it neither sets a value nor disagrees with one. */
+function given(value: unknown): unknown {
+  return value === '' || value === null ? undefined : value;
+}
+
 class Coerced {
   constructor(readonly value: unknown, readonly invalidJson = false) {}
 }
@@ -146,8 +151,8 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
   const reported = new Set<EcwidConfigField>();
   for (const spec of FIELDS) {
     const canonicalKey = spec.path?.join('.');
-    const fromCanonical = spec.path ? coerce(pick(options, spec.path), spec.coerce) : new Coerced(undefined);
-    const fromInstance = spec.instanceKey && instance ? coerce(instance[spec.instanceKey], spec.coerce) : new Coerced(undefined);
+    const fromCanonical = spec.path ? coerce(given(pick(options, spec.path)), spec.coerce) : new Coerced(undefined);
+    const fromInstance = spec.instanceKey && instance ? coerce(given(instance[spec.instanceKey]), spec.coerce) : new Coerced(undefined);
     const usedInstance = fromCanonical.value === undefined && fromInstance.value !== undefined;
     const named = fromCanonical.value !== undefined ? canonicalKey : instance ? spec.instanceKey : undefined;
     const key = (usedInstance ? spec.instanceKey : (declaredKeys[spec.field] ?? named ?? canonicalKey ?? spec.instanceKey)) ?? spec.field;
