@@ -1,8 +1,8 @@
 import { DynamicModule, Logger, Module, NestModule, Optional, Provider } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { EcwidConfigError, EcwidConfigProblem } from './config/ecwid-config.error';
-import { PLAIN_PATH, PLAIN_PATH_MESSAGE } from './config/ecwid-config.schema';
-import { readBoolean, resolveEcwidConfig } from './config/ecwid-config.resolver';
+import { EcwidConfigField, PLAIN_PATH, PLAIN_PATH_MESSAGE } from './config/ecwid-config.schema';
+import { ECWID_OPTION_KEYS, readBoolean, resolveEcwidConfig } from './config/ecwid-config.resolver';
 import { EcwidConfigService } from './config/ecwid-config.service';
 import { withRedactedView } from './config/ecwid-config.view';
 import type { EcwidIonRouteOptions, EcwidModuleOptions } from './config/ecwid-options.interface';
@@ -72,12 +72,14 @@ function routeProblems(options: EcwidModuleOptions, route: EcwidWebhookRoute, io
   if (ionOptions?.path !== undefined && normalizeWebhookPath(ionOptions.path) !== ion.path) fixed('ion.path', 'ion: { path }');
   const ionEnabled = readBoolean(ionOptions?.enabled);
   if (ionEnabled !== undefined && ionEnabled !== ion.enabled) fixed('ion.enabled', 'ion: { enabled }');
-  // Paths given only to forRootAsync itself are not among the options the resolver checks.
+  // Paths given only to forRootAsync itself are not among the options the resolver checks; options built from
+  // another source (the bridge's variables) name where they came from.
+  const named = (options as Record<symbol, Partial<Record<EcwidConfigField, string>> | undefined>)[ECWID_OPTION_KEYS] ?? {};
   if (route.enabled && webhooks?.path === undefined && !PLAIN_PATH.test(route.path)) {
-    problems.push({ key: 'webhooks.path', message: PLAIN_PATH_MESSAGE.message });
+    problems.push({ key: named.webhooksPath ?? 'webhooks.path', message: PLAIN_PATH_MESSAGE.message });
   }
   if (ion.enabled && ionOptions?.path === undefined && !PLAIN_PATH.test(ion.path)) {
-    problems.push({ key: 'ion.path', message: PLAIN_PATH_MESSAGE.message });
+    problems.push({ key: named.ionPath ?? 'ion.path', message: PLAIN_PATH_MESSAGE.message });
   }
   return problems;
 }

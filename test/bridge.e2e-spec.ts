@@ -95,6 +95,24 @@ describe('the bridge app (npm start)', () => {
     expect(output).not.toContain('bridge_client_secret_value');
   });
 
+  it('names ECWID_WEBHOOK_PATH and ECWID_ION_PATH, not the option keys, when the route paths they set are unusable', async () => {
+    const { output, code } = await run(
+      cleanEnv({
+        ECWID_STORE_ID: '1003',
+        ECWID_TOKEN: 'secret_bridge_token_value',
+        ECWID_CLIENT_SECRET: 'bridge_client_secret_value',
+        ECWID_STATE: 'memory',
+        ECWID_WEBHOOK_PATH: 'hooks/*',
+        ECWID_ION_PATH: 'ion/:store',
+      }),
+      /$^/,
+    );
+    expect(code).toBe(1);
+    expect(output).toContain('Invalid Ecwid configuration (2 problems)');
+    expect(output).toContain('ECWID_WEBHOOK_PATH: must be a plain path');
+    expect(output).toContain('ECWID_ION_PATH: must be a plain path');
+  });
+
   describe('ION (Instant Order Notifications) route', () => {
     const realStore = { ECWID_STORE_ID: '1003', ECWID_STATE: 'memory' };
 
