@@ -489,6 +489,18 @@ describe('configuration', () => {
       expect((config.state as { redis: string }).redis).toBe('redis://:redis_pw_321@127.0.0.1:6379/0');
     });
 
+    it('names a variable only for the value read from it, not for a setting a copy of the options gives itself', () => {
+      expect(problemsOf({ ...ecwidOptionsFromEnv({ ECWID_TOKEN: 't' }), storeId: -1 })).toEqual([{ key: 'storeId', message: 'must be a positive integer' }]);
+      expect(problemsOf({ ...ecwidOptionsFromEnv({ ECWID_STORE_ID: '0', ECWID_TOKEN: 't' }), http: { timeoutMs: 0 } })).toEqual([
+        { key: 'ECWID_STORE_ID', message: 'must be a positive integer' },
+        { key: 'http.timeoutMs', message: 'must be at least 1' },
+      ]);
+      expect(problemsOf({ ...ecwidOptionsFromEnv({ ECWID_TOKEN: 't' }), hydrateTimeoutMs: 5 })).toEqual([{ key: 'ECWID_STORE_ID', message: 'is required' }]);
+      expect(problemsOf({ ...ecwidOptionsFromEnv({ ECWID_STORE_ID: '1', ECWID_TOKEN: 't' }), state: { type: 'disk' } as never })[0].key).toBe('state');
+      const inspected = inspect({ ...ecwidOptionsFromEnv({ ECWID_STORE_ID: '1', ECWID_TOKEN: 'secret_token_value_123' }) }, { depth: 10 });
+      expect(inspected.match(/secret_token_value_123/g)).toHaveLength(1);
+    });
+
     it('reads a Cloud Elements instance JSON from ECWID_INSTANCE_FILE and lets variables fill the rest', () => {
       const dir = mkdtempSync(join(tmpdir(), 'ecwid-config-'));
       const file = join(dir, 'instance.json');

@@ -46,6 +46,36 @@ export const ECWID_OPTION_KEYS = Symbol.for('nestjs-ecwid.option-keys');
 export const ECWID_OPTION_PROBLEMS = Symbol.for('nestjs-ecwid.option-problems');
 
 /**
+ * The values read from the sources named under ECWID_OPTION_KEYS, each held as a secret. A name is used only while
+ * the option still holds that value: a copy that sets the option itself (`{ ...fromEnv, storeId: -1 }`) has its
+ * problems reported under the option's own key, not a variable that was never set.
+ */
+export const ECWID_OPTION_VALUES = Symbol.for('nestjs-ecwid.option-values');
+
+type EcwidDeclaredField = EcwidConfigField | 'pollingStartFrom' | 'state';
+
+const DECLARED_PATHS: Record<string, string[]> = {
+  ...Object.fromEntries(FIELDS.flatMap((f) => (f.path ? [[f.field, f.path]] : []))),
+  pollingStartFrom: ['polling', 'startFrom'],
+  state: ['state'],
+};
+
+/** The names the options carry for their settings, for those that still hold the value read under that name. */
+function declaredNames(options: EcwidModuleOptions): Partial<Record<EcwidDeclaredField, string>> {
+  const carried = options as Record<symbol, unknown>;
+  const names = (carried[ECWID_OPTION_KEYS] ?? {}) as Partial<Record<EcwidDeclaredField, string>>;
+  const values = carried[ECWID_OPTION_VALUES] as Partial<Record<EcwidDeclaredField, EcwidSecret<unknown>>> | undefined;
+  if (values === undefined) return names;
+  return Object.fromEntries(
+    Object.entries(names).filter(([field]) => {
+      const read = values[field as EcwidDeclaredField];
+      const path = DECLARED_PATHS[field];
+      return read === undefined || path === undefined || pick(options, path) === read.reveal();
+    }),
+  );
+}
+
+/**
  * A switch as an instance JSON or an environment variable gives it: a boolean, or "true" / "false" in any case.
  * Anything else is undefined, for the resolver to report; the module's route switches read it the same way.
  */
@@ -133,8 +163,7 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
     ...((options as Record<symbol, EcwidConfigProblem[] | undefined>)[ECWID_OPTION_PROBLEMS] ?? []),
     ...misspeltOptions(options, CANONICAL_PATHS),
   ];
-  const declaredKeys =
-    (options as Record<symbol, Partial<Record<EcwidConfigField | 'pollingStartFrom' | 'state', string>>>)[ECWID_OPTION_KEYS] ?? {};
+  const declaredKeys = declaredNames(options);
   const configuration = options.configuration;
   const instance = configuration !== null && typeof configuration === 'object' && !Array.isArray(configuration) ? configuration : undefined;
   if (configuration !== undefined && !instance) {

@@ -1,9 +1,10 @@
 import { registerAs } from '@nestjs/config';
 import { readFileSync } from 'node:fs';
 import type { EcwidConfigProblem } from './ecwid-config.error';
-import { ECWID_OPTION_KEYS, ECWID_OPTION_PROBLEMS } from './ecwid-config.resolver';
+import { ECWID_OPTION_KEYS, ECWID_OPTION_PROBLEMS, ECWID_OPTION_VALUES } from './ecwid-config.resolver';
 import type { EcwidConfigField } from './ecwid-config.schema';
 import { ecwidOptionsView, showAs } from './ecwid-config.view';
+import { EcwidSecret } from './ecwid-secret';
 import type { EcwidInstanceJson, EcwidModuleOptions } from './ecwid-options.interface';
 import { DEFAULT_STATE_PATH } from '../ecwid.constants';
 import type { EcwidStateStoreOptions } from '../state/ecwid-state-store.factory';
@@ -99,39 +100,48 @@ export function ecwidOptionsFromEnv(source: EcwidEnvSource = process.env): Ecwid
   const read = reader(source);
   const problems: EcwidConfigProblem[] = [];
   const instance = readInstance(read, problems) ?? {};
+  const values: Partial<Record<keyof typeof ECWID_ENV_VARIABLES, EcwidSecret<unknown>>> = {};
+  const fromEnv = (field: keyof typeof ECWID_ENV_VARIABLES): string | undefined => {
+    const value = read(ECWID_ENV_VARIABLES[field]);
+    values[field] = new EcwidSecret<unknown>(value);
+    return value;
+  };
+  const state = stateFromEnv(read(ECWID_ENV_VARIABLES.state), read(ECWID_STATE_KEY_PREFIX), problems);
+  values.state = new EcwidSecret<unknown>(state);
   const options: EcwidModuleOptions = {
     ...instance,
-    storeId: read(ECWID_ENV_VARIABLES.storeId),
-    token: read(ECWID_ENV_VARIABLES.token),
-    clientSecret: read(ECWID_ENV_VARIABLES.clientSecret),
-    apiBaseUrl: read(ECWID_ENV_VARIABLES.apiBaseUrl),
-    hydrate: read(ECWID_ENV_VARIABLES.hydrate) as unknown as boolean | undefined,
-    hydrateTimeoutMs: read(ECWID_ENV_VARIABLES.hydrateTimeoutMs) as unknown as number | undefined,
+    storeId: fromEnv('storeId'),
+    token: fromEnv('token'),
+    clientSecret: fromEnv('clientSecret'),
+    apiBaseUrl: fromEnv('apiBaseUrl'),
+    hydrate: fromEnv('hydrate') as unknown as boolean | undefined,
+    hydrateTimeoutMs: fromEnv('hydrateTimeoutMs') as unknown as number | undefined,
     http: {
-      timeoutMs: read(ECWID_ENV_VARIABLES.timeoutMs) as unknown as number | undefined,
-      maxRetries: read(ECWID_ENV_VARIABLES.maxRetries) as unknown as number | undefined,
-      requestsPerMinute: read(ECWID_ENV_VARIABLES.requestsPerMinute) as unknown as number | undefined,
+      timeoutMs: fromEnv('timeoutMs') as unknown as number | undefined,
+      maxRetries: fromEnv('maxRetries') as unknown as number | undefined,
+      requestsPerMinute: fromEnv('requestsPerMinute') as unknown as number | undefined,
     },
     webhooks: {
-      maxBodyBytes: read(ECWID_ENV_VARIABLES.maxBodyBytes) as unknown as number | undefined,
+      maxBodyBytes: fromEnv('maxBodyBytes') as unknown as number | undefined,
     },
     polling: {
-      enabled: read(ECWID_ENV_VARIABLES.pollingEnabled) as unknown as boolean | undefined,
-      intervalMinutes: read(ECWID_ENV_VARIABLES.pollerRefreshIntervalMinutes) as unknown as number | undefined,
-      leaseTtlMs: read(ECWID_ENV_VARIABLES.pollLeaseTtlMs) as unknown as number | undefined,
-      startFrom: read(ECWID_ENV_VARIABLES.pollingStartFrom),
+      enabled: fromEnv('pollingEnabled') as unknown as boolean | undefined,
+      intervalMinutes: fromEnv('pollerRefreshIntervalMinutes') as unknown as number | undefined,
+      leaseTtlMs: fromEnv('pollLeaseTtlMs') as unknown as number | undefined,
+      startFrom: fromEnv('pollingStartFrom'),
     },
     notifications: {
-      enabled: read(ECWID_ENV_VARIABLES.notificationEnabled) as unknown as boolean | undefined,
-      callbackUrl: read(ECWID_ENV_VARIABLES.callbackUrl),
-      signatureKey: read(ECWID_ENV_VARIABLES.signatureKey),
+      enabled: fromEnv('notificationEnabled') as unknown as boolean | undefined,
+      callbackUrl: fromEnv('callbackUrl'),
+      signatureKey: fromEnv('signatureKey'),
     },
-    legacy: { apiBaseUrl: read(ECWID_ENV_VARIABLES.legacyApiBaseUrl) },
-    state: stateFromEnv(read(ECWID_ENV_VARIABLES.state), read(ECWID_STATE_KEY_PREFIX), problems),
+    legacy: { apiBaseUrl: fromEnv('legacyApiBaseUrl') },
+    state,
   };
-  // Enumerable, so a spread copy of the options (one that adds a setting, say) still carries the variables' names and
-  // the problems; a symbol key stays out of JSON.
+  // Enumerable, so a spread copy of the options (one that adds a setting, say) still carries the variables' names, the
+  // values read under them (held as secrets) and the problems; a symbol key stays out of JSON.
   Object.defineProperty(options, ECWID_OPTION_KEYS, { value: { ...ECWID_ENV_VARIABLES }, enumerable: true });
+  Object.defineProperty(options, ECWID_OPTION_VALUES, { value: values, enumerable: true });
   if (problems.length > 0) Object.defineProperty(options, ECWID_OPTION_PROBLEMS, { value: problems, enumerable: true });
   // Options read from the environment are often logged whole to check them; a spread copy keeps the real values.
   showAs(options, () => ecwidOptionsView(options));
