@@ -501,6 +501,15 @@ describe('configuration', () => {
       expect(inspected.match(/secret_token_value_123/g)).toHaveLength(1);
     });
 
+    it('refuses ECWID_STATE_KEY_PREFIX without a Redis ECWID_STATE, where it would be ignored', () => {
+      const base = { ECWID_STORE_ID: '1', ECWID_TOKEN: 't', ECWID_STATE_KEY_PREFIX: 'shop-a:' };
+      const message = 'applies only to a Redis state store: set ECWID_STATE to a redis:// URL too';
+      expect(problemsOf(ecwidOptionsFromEnv(base))).toEqual([{ key: 'ECWID_STATE_KEY_PREFIX', message }]);
+      expect(problemsOf(ecwidOptionsFromEnv({ ...base, ECWID_STATE: 'sqlite:/tmp/x.db' }))).toEqual([{ key: 'ECWID_STATE_KEY_PREFIX', message }]);
+      const config = resolveEcwidConfig(ecwidOptionsFromEnv({ ...base, ECWID_STATE: 'redis://127.0.0.1:6379' }));
+      expect(config.state).toMatchObject({ type: 'redis', keyPrefix: 'shop-a:' });
+    });
+
     it('reads a Cloud Elements instance JSON from ECWID_INSTANCE_FILE and lets variables fill the rest', () => {
       const dir = mkdtempSync(join(tmpdir(), 'ecwid-config-'));
       const file = join(dir, 'instance.json');

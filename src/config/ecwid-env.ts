@@ -80,6 +80,9 @@ function stateFromEnv(
   keyPrefix: string | undefined,
   problems: EcwidConfigProblem[],
 ): EcwidStateStoreOptions | undefined {
+  if (keyPrefix !== undefined && (value === undefined || !/^rediss?:\/\//.test(value))) {
+    problems.push({ key: ECWID_STATE_KEY_PREFIX, message: 'applies only to a Redis state store: set ECWID_STATE to a redis:// URL too' });
+  }
   if (value === undefined) return undefined;
   if (value === 'memory') return { type: 'memory' };
   if (value === 'sqlite') return { type: 'sqlite', path: DEFAULT_STATE_PATH };
