@@ -39,6 +39,7 @@ import { ECWID_ROUTE_CLAIMS, EcwidRouteCheck, EcwidRouteClaim } from './webhooks
 
 const ECWID_WEBHOOK_ROUTE = Symbol('ECWID_WEBHOOK_ROUTE');
 const ECWID_ION_ROUTE = Symbol('ECWID_ION_ROUTE');
+const ECWID_GLOBAL = Symbol('ECWID_GLOBAL');
 const DEFAULT_ION_PATH = 'ecwid/ion';
 
 interface EcwidIonRoute {
@@ -58,13 +59,15 @@ function hasClientSecret(options: EcwidModuleOptions): boolean {
 const logger = new Logger('EcwidModule');
 
 /**
- * What the options (a forRootAsync factory's, say) ask of the routes that the module registered before they were
- * known. A route setting that differs would be silently ignored, and Ecwid would post where nothing listens.
+ * What the options (a forRootAsync factory's, say) ask of the routes and the scope that the module was given before
+ * they were known. A route setting that differs would be silently ignored, and Ecwid would post where nothing listens;
+ * an `isGlobal` that differs would leave the services out of the modules that expect them.
  */
-function routeProblems(options: EcwidModuleOptions, route: EcwidWebhookRoute, ion: EcwidIonRoute): EcwidConfigProblem[] {
+function routeProblems(options: EcwidModuleOptions, route: EcwidWebhookRoute, ion: EcwidIonRoute, global: boolean): EcwidConfigProblem[] {
   const problems: EcwidConfigProblem[] = [];
-  const fixed = (key: string, form: string) =>
-    problems.push({ key, message: `with forRootAsync, give it as forRootAsync({ ${form} }): routes are fixed before the factory runs` });
+  const fixed = (key: string, form: string, what = 'routes are') =>
+    problems.push({ key, message: `with forRootAsync, give it as forRootAsync({ ${form} }): ${what} fixed before the factory runs` });
+  if (options.isGlobal !== undefined && options.isGlobal !== global) fixed('isGlobal', 'isGlobal', "the module's scope is");
   const { webhooks, ion: ionOptions } = options;
   if (webhooks?.path !== undefined && normalizeWebhookPath(webhooks.path) !== route.path) fixed('webhooks.path', 'webhooks: { path }');
   if (readBoolean(webhooks?.enabled) === true && !route.enabled) fixed('webhooks.enabled', 'webhooks: { enabled }');
@@ -93,8 +96,8 @@ function withIonRoute(options: EcwidModuleOptions, ion: EcwidIonRoute): EcwidMod
   return { ...options, ion: { ...options.ion, enabled: true } };
 }
 
-function resolveForRoute(options: EcwidModuleOptions, route: EcwidWebhookRoute, ion: EcwidIonRoute): EcwidResolvedConfig {
-  const problems = routeProblems(options, route, ion);
+function resolveForRoute(options: EcwidModuleOptions, route: EcwidWebhookRoute, ion: EcwidIonRoute, global: boolean): EcwidResolvedConfig {
+  const problems = routeProblems(options, route, ion, global);
   let config: EcwidResolvedConfig;
   try {
     config = resolveEcwidConfig(withIonRoute(options, ion));
@@ -172,6 +175,7 @@ export class EcwidModule extends EcwidConfigurableModule implements NestModule {
       { provide: ECWID_MODULE_CLASS, useValue: EcwidModule },
       { provide: ECWID_WEBHOOK_ROUTE, useValue: route },
       { provide: ECWID_ION_ROUTE, useValue: ion },
+      { provide: ECWID_GLOBAL, useValue: isGlobal ?? false },
       {
         provide: ECWID_ROUTE_CLAIMS,
         useValue: [
@@ -183,7 +187,7 @@ export class EcwidModule extends EcwidConfigurableModule implements NestModule {
       {
         provide: ECWID_RESOLVED_CONFIG,
         useFactory: resolveForRoute,
-        inject: [ECWID_MODULE_OPTIONS, ECWID_WEBHOOK_ROUTE, ECWID_ION_ROUTE],
+        inject: [ECWID_MODULE_OPTIONS, ECWID_WEBHOOK_ROUTE, ECWID_ION_ROUTE, ECWID_GLOBAL],
       },
       {
         provide: ECWID_HTTP_CLIENT,

@@ -621,6 +621,21 @@ describe('configuration', () => {
       ).rejects.toThrow('ion.enabled: needs token or ecwid.order.key to confirm each notification by reading the order');
     });
 
+    it('refuses isGlobal from the async factory, where it would leave the services out of other modules unsaid', async () => {
+      await expect(
+        Test.createTestingModule({
+          imports: [EcwidModule.forRootAsync({ useFactory: () => ({ storeId: 1, token: 't', isGlobal: true }) })],
+        }).compile(),
+      ).rejects.toThrow(
+        "isGlobal: with forRootAsync, give it as forRootAsync({ isGlobal }): the module's scope is fixed before the factory runs",
+      );
+      const agreeing = await Test.createTestingModule({
+        imports: [EcwidModule.forRootAsync({ useFactory: () => ({ storeId: 1, token: 't', isGlobal: true }), isGlobal: true })],
+      }).compile();
+      expect(agreeing.get(EcwidConfigService).storeId).toBe(1);
+      await agreeing.close();
+    });
+
     it('refuses a webhook path from the async factory that differs from the registered route', async () => {
       await expect(
         Test.createTestingModule({
