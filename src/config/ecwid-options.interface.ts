@@ -63,7 +63,10 @@ export interface EcwidNotificationOptions {
 }
 
 export interface EcwidIonRouteOptions {
-  /** Register the ION route. Default: on when the legacy Order API key (`ecwid.order.key`) is configured. */
+  /**
+   * Register the ION route. Default: on when the legacy Order API key (`ecwid.order.key`) is configured. Needs `token`
+   * or `ecwid.order.key`, since each post is confirmed by reading the order.
+   */
   enabled?: boolean;
   /** Route path below the app's global prefix. Default `ecwid/ion`. */
   path?: string;
