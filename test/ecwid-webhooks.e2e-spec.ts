@@ -323,6 +323,38 @@ describe.each(ADAPTERS)('webhook routing on %s', (adapter) => {
     await expect(startApp(adapter, { imports: [StoreOne, StoreTwo] })).rejects.toThrow(/ion\.path: stores 1, 2 all receive POSTs at "ecwid\/ion"/);
   });
 
+  it("hands an event to the module serving its store when one Ecwid app's deliveries reach another store's route", async () => {
+    const store = (storeId: number, clientSecret: string, path: string) => EcwidModule.forRoot({ storeId, clientSecret, webhooks: { path } });
+    @Module({ imports: [store(1, 'shared-secret', 'hooks/one')] })
+    class StoreOne {}
+    @Module({ imports: [store(2, 'shared-secret', 'hooks/two')] })
+    class StoreTwo {}
+    @Module({ imports: [store(3, 'secret-three', 'hooks/three')] })
+    class StoreThree {}
+    const t = await startApp(adapter, { imports: [StoreOne, StoreTwo, StoreThree], providers: [EventRecorder] });
+    try {
+      const signed = (storeId: number) => {
+        const payload = orderWebhook('order.created', {}, { storeId });
+        return { payload, signature: signatureOf(payload, 'shared-secret') };
+      };
+      const two = signed(2);
+      expect(await deliver(t.url, two.payload, { path: 'hooks/one', signature: two.signature })).toEqual({ status: 200, body: { outcome: 'emitted' } });
+      // Store 2's own dedup store saw it: the same delivery at its own route is a duplicate.
+      expect(await deliver(t.url, two.payload, { path: 'hooks/two', signature: two.signature })).toEqual({ status: 200, body: { outcome: 'duplicate' } });
+      // Store 3 belongs to another Ecwid app (another secret), and store 4 to no module here.
+      for (const storeId of [3, 4]) {
+        const other = signed(storeId);
+        expect(await deliver(t.url, other.payload, { path: 'hooks/one', signature: other.signature })).toEqual({
+          status: 200,
+          body: { outcome: 'ignored' },
+        });
+      }
+      expect(t.app.get(EventRecorder).events.map((event) => [event.name, event.storeId])).toEqual([['ecwid.order.created', 2]]);
+    } finally {
+      await t.close();
+    }
+  });
+
   it("refuses to start when one module's webhook and ION routes share a path", async () => {
     const options = { storeId: 1, token: TOKEN, clientSecret: CLIENT_SECRET, webhooks: { path: 'ecwid/hooks' }, ion: { enabled: true, path: 'ecwid/hooks' } };
     await expect(startApp(adapter, { imports: [EcwidModule.forRoot(options)] })).rejects.toThrow(
