@@ -201,6 +201,7 @@ describe('EcwidOrdersService over the legacy Order API (v1)', () => {
     await expect(orders.search({ paymentStatus: [] })).rejects.toThrow(everyOrder);
     await expect(orders.iterate({ fulfillmentStatus: [''] }).next()).rejects.toThrow(/^fulfillmentStatus: an empty list/);
     await expect(orders.search({ ids: [] })).rejects.toThrow(new RangeError('ids: an empty list would match every order'));
+    await expect(orders.search({ paymentStatus: '' })).rejects.toThrow(everyOrder);
     for (const element of [new Date(), { id: 1 }, NaN] as unknown[]) {
       await expect(orders.search({ paymentStatus: [element as string] })).rejects.toThrow(/^paymentStatus: a list may hold only/);
       await expect(orders.search({ ids: [element as string] })).rejects.toThrow(TypeError);

@@ -152,6 +152,9 @@ describe('EcwidOrdersService against the sandbox', () => {
     await expect(orders.search({ ids: [] })).rejects.toThrow(new RangeError('ids: an empty list would match every order'));
     await expect(orders.search({ ids: ['', ' '] })).rejects.toThrow(RangeError);
     await expect(orders.iterate({ paymentStatus: [] }).next()).rejects.toThrow(/^paymentStatus: an empty list/);
+    // The same list written as a string, as `[].join(',')` would write it.
+    await expect(orders.search({ ids: '' })).rejects.toThrow(new RangeError('ids: an empty list would match every order'));
+    await expect(orders.search({ fulfillmentStatus: ' , ' })).rejects.toThrow(/^fulfillmentStatus: an empty list/);
     for (const element of [new Date(), { id: 'K8XTQ' }, NaN, Infinity, null, true] as unknown[]) {
       await expect(orders.search({ ids: ['K8XTQ', element as string] })).rejects.toThrow(TypeError);
       await expect(orders.search({ fulfillmentStatus: [element as string] })).rejects.toThrow(/^fulfillmentStatus: a list may hold only/);

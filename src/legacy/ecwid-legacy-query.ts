@@ -38,8 +38,8 @@ function legacyDay(name: string, value: EcwidTimeFilter): string {
 }
 
 function listOf(name: string, value: string | unknown[]): string[] {
-  const parts = Array.isArray(value) ? checkFilterList(name, value).map(String) : value.split(',');
-  return parts.map((part) => part.trim()).filter((part) => part !== '');
+  const parts = checkFilterList(name, Array.isArray(value) ? value : value.split(','));
+  return parts.map((part) => String(part).trim()).filter((part) => part !== '');
 }
 
 /** The one order an `ids` filter names, by number: the legacy API has no other way to select orders. */

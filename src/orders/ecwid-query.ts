@@ -1,6 +1,9 @@
 import { ECWID_MAX_PAGE_SIZE } from '../ecwid.constants';
 import type { EcwidQueryValue } from './ecwid-http.client';
 
+/** The filters Ecwid reads as comma lists: written as a string, an empty one selects every order too. */
+const LIST_FILTERS = new Set(['ids', 'paymentStatus', 'fulfillmentStatus']);
+
 /** Ecwid's query conventions: a Date becomes UNIX seconds, an array a comma list, absent values are left out. */
 export function toEcwidQuery(filters: object): Record<string, EcwidQueryValue> {
   const query: Record<string, EcwidQueryValue> = {};
@@ -12,6 +15,7 @@ export function toEcwidQuery(filters: object): Record<string, EcwidQueryValue> {
     } else if (Array.isArray(value)) {
       query[name] = checkFilterList(name, value).join(',');
     } else if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean') {
+      if (typeof value === 'string' && LIST_FILTERS.has(name)) checkFilterList(name, value.split(','));
       query[name] = value;
     } else {
       throw new TypeError(`${name} must be a string, number, boolean, Date or array`);
