@@ -133,7 +133,18 @@ describe('EcwidOrdersService over the legacy Order API (v1)', () => {
     expect((await orders.search({ createdFrom: new Date(Date.now() + 2 * 86_400_000) })).total).toBe(0);
   });
 
-  it('iterates every order by following nextUrl, 200 a page', async () => {
+  it('visits every order once while the walk moves each out of the filter, as the v3 walk does', async () => {
+    sandbox.seedOrders(450, () => ({ paymentStatus: 'AWAITING_PAYMENT' }));
+    const visited = new Set<string>();
+    for await (const order of orders.iterate({ paymentStatus: 'AWAITING_PAYMENT' })) {
+      visited.add(order.id);
+      await orders.update(String(order.internalId), { paymentStatus: 'PAID' });
+    }
+    expect(visited.size).toBe(450);
+    expect(sandbox.listOrders().filter((order) => order.paymentStatus !== 'PAID')).toEqual([]);
+  });
+
+  it('iterates every order, 200 a page', async () => {
     sandbox.seedOrders(450, (i) => ({ total: i }));
     sandbox.clearRequests();
     const seen: number[] = [];
@@ -386,7 +397,7 @@ describe('EcwidOrdersService over the legacy Order API (v1)', () => {
       expect(page.items[4]).toMatchObject({ customerName: 'Ada' });
     });
 
-    it('follows a nextUrl by its filters only, so a foreign host in it never receives the key', async () => {
+    it('pages by offset and never follows a nextUrl, so a foreign host in one never receives the key', async () => {
       answer = (url) => {
         const offset = Number(new URL(url, 'http://x').searchParams.get('offset') ?? 0);
         const nextUrl = offset === 0 ? 'http://elsewhere.invalid/steal?offset=1&limit=1&secure_auth_key=theirs' : null;

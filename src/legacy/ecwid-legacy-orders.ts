@@ -7,6 +7,7 @@ import type {
   EcwidOrdersPage,
   EcwidUpdateResult,
 } from '../orders/ecwid-order.model';
+import { walkPages } from '../orders/ecwid-page-walk';
 import { EcwidLegacyClient } from './ecwid-legacy.client';
 import type { EcwidLegacyOrdersResponse } from './ecwid-legacy-order.model';
 import { fromLegacyOrder } from './ecwid-legacy-order.mapper';
@@ -55,16 +56,14 @@ export class EcwidLegacyOrders {
     return { total: page.total, count: page.orders.length, offset, limit, items: page.orders.map(fromLegacyOrder) };
   }
 
-  /** Every matching order, following the legacy `nextUrl` from page to page (200 orders each by default). */
+  /**
+   * Every matching order, 200 a page by default, by offset as the v3 walk does (see `walkPages`): the legacy `nextUrl`
+   * only moves the offset on, and would skip orders that leave the result during the walk.
+   */
   async *iterate(filters: EcwidOrderSearchFilters): AsyncGenerator<EcwidOrder, void, undefined> {
     checkLegacyPageSize(filters.limit);
-    const query = toLegacyOrderQuery({ ...filters, limit: filters.limit ?? ECWID_LEGACY_MAX_PAGE_SIZE });
-    let page = await this.client.request<EcwidLegacyOrdersResponse>('GET', query);
-    for (;;) {
-      yield* page.orders.map(fromLegacyOrder);
-      if (!page.nextUrl || page.orders.length === 0) return;
-      page = await this.client.next<EcwidLegacyOrdersResponse>(page.nextUrl);
-    }
+    const search = (offset: number, limit: number) => this.search({ ...filters, offset, limit });
+    yield* walkPages(search, filters.offset ?? 0, filters.limit ?? ECWID_LEGACY_MAX_PAGE_SIZE);
   }
 
   async get(orderId: string): Promise<EcwidOrder | null> {

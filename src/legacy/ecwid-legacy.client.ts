@@ -70,13 +70,6 @@ export class EcwidLegacyClient {
     this.connection.close();
   }
 
-  /** Follows a page's `nextUrl` by its filters alone, so the key is only ever sent to the configured endpoint. */
-  next<T>(nextUrl: string): Promise<T> {
-    const filters = new URL(nextUrl, this.ordersUrl).searchParams;
-    filters.delete(KEY_PARAMETER);
-    return this.request<T>('GET', filters);
-  }
-
   private attempt<T>(method: EcwidLegacyMethod, filters: URLSearchParams): Promise<EcwidAttemptFailure | { value: T }> {
     const params = new URLSearchParams(filters);
     params.set(KEY_PARAMETER, this.#key.reveal());

@@ -19,6 +19,7 @@ import type {
   EcwidPage,
   EcwidUpdateResult,
 } from './ecwid-order.model';
+import { walkPages } from './ecwid-page-walk';
 import { checkPageSize, toEcwidQuery } from './ecwid-query';
 import { pagingResponseFields, parseResponseFields } from './ecwid-response-fields';
 
@@ -80,13 +81,15 @@ export class EcwidOrdersService implements OnModuleInit, BeforeApplicationShutdo
 
   /**
    * Every matching order, one page of `limit` (default 100) in memory at a time, also while orders leave the result
-   * (see `pages`). `responseFields` selects from the page, as in `search` (`items(id,email)`); `total` and the items'
+   * (see `walkPages`). `responseFields` selects from the page, as in `search` (`items(id,email)`); `total` and the items'
    * `id` are added, as the walk needs them.
    */
   async *iterate(filters: EcwidOrderSearchFilters = {}): AsyncGenerator<EcwidOrder, void, undefined> {
     if (this.legacy) return yield* this.legacy.iterate(filters);
     const responseFields = pagingResponseFields(filters.responseFields);
-    yield* this.pages((offset, limit) => this.search({ ...filters, responseFields, offset, limit }), filters.offset, filters.limit);
+    checkPageSize(filters.limit);
+    const search = (offset: number, limit: number) => this.search({ ...filters, responseFields, offset, limit });
+    yield* walkPages(search, filters.offset ?? 0, filters.limit ?? ECWID_MAX_PAGE_SIZE);
   }
 
   /**
@@ -159,7 +162,9 @@ export class EcwidOrdersService implements OnModuleInit, BeforeApplicationShutdo
   }
 
   async *iterateDeleted(filters: EcwidDeletedOrdersFilters = {}): AsyncGenerator<EcwidDeletedOrder, void, undefined> {
-    yield* this.pages((offset, limit) => this.deleted({ ...filters, offset, limit }), filters.offset, filters.limit);
+    checkPageSize(filters.limit);
+    const deleted = (offset: number, limit: number) => this.deleted({ ...filters, offset, limit });
+    yield* walkPages(deleted, filters.offset ?? 0, filters.limit ?? ECWID_MAX_PAGE_SIZE);
   }
 
   /** Shows which API serves the store and nothing of the clients, whose credentials stay out of logs. */
@@ -169,34 +174,5 @@ export class EcwidOrdersService implements OnModuleInit, BeforeApplicationShutdo
 
   [inspect.custom](): unknown {
     return this.toJSON();
-  }
-
-  /**
-   * Walks a result that may change under it. Items leaving it (an order updated out of the filter, or deleted) move
-   * later ones up: on a smaller total the offset steps back by as much and the page is read again, skipping the ids
-   * of the page before, the only ones kept. An item is yielded twice only if more than a page shifted.
-   */
-  private async *pages<T extends { id: unknown }>(
-    fetchPage: (offset: number, limit: number) => Promise<EcwidPage<T>>,
-    startOffset = 0,
-    limit = ECWID_MAX_PAGE_SIZE,
-  ): AsyncGenerator<T, void, undefined> {
-    checkPageSize(limit);
-    let offset = startOffset;
-    let lastTotal: number | undefined;
-    let lastIds = new Set<unknown>();
-    for (;;) {
-      const page = await fetchPage(offset, limit);
-      if (lastTotal !== undefined && page.total < lastTotal) {
-        offset = Math.max(startOffset, offset - (lastTotal - page.total));
-        lastTotal = page.total;
-        continue;
-      }
-      lastTotal = page.total;
-      for (const item of page.items) if (!lastIds.has(item.id)) yield item;
-      lastIds = new Set(page.items.map((item) => item.id));
-      offset += page.items.length;
-      if (page.items.length === 0 || offset >= page.total) return;
-    }
   }
 }
