@@ -1,6 +1,8 @@
 import { INestApplication, Module } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ExpressAdapter } from '@nestjs/platform-express';
+import { request } from 'node:http';
+import { gzipSync } from 'node:zlib';
 import {
   EcwidConfigService,
   EcwidModule,
@@ -307,6 +309,34 @@ describe.each(ADAPTERS)('the ION route under a global prefix, on %s', (adapter) 
     const res = await postForm(`${t.url}/api`, fields);
     expect(res.status).toBe(413);
     expect(res.body.message).toBe(adapter === 'fastify' ? 'Request body is too large' : 'Ecwid ION body is over 16384 bytes');
+  });
+
+  it('answers 413 to a form over 16 KB streamed without a length', async () => {
+    const form = new URLSearchParams({ owner_id: String(sandbox.storeId), event_type: 'new_order', date: ionDate(), order_id: '1' });
+    form.set('padding', 'x'.repeat(20_000));
+    const { port } = new URL(t.url);
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        { host: '127.0.0.1', port, path: `/api/${ION_PATH}`, method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' } },
+        (res) => resolve(res.resume().statusCode ?? 0),
+      );
+      req.on('error', reject);
+      const text = form.toString();
+      for (let i = 0; i < text.length; i += 1024) req.write(text.slice(i, i + 1024));
+      req.end();
+    });
+    expect(status).toBe(413);
+  });
+
+  it('refuses a compressed form, which Ecwid never sends, so compression cannot carry one past the limit', async () => {
+    const form = new URLSearchParams({ owner_id: String(sandbox.storeId), event_type: 'new_order', date: ionDate(), order_id: '1' });
+    form.set('padding', 'x'.repeat(60_000));
+    const res = await fetch(`${t.url}/api/${ION_PATH}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', 'content-encoding': 'gzip' },
+      body: gzipSync(form.toString()),
+    });
+    expect(res.status).toBe(415);
   });
 
   it('is not reported when the ION route is off', async () => {

@@ -1,5 +1,6 @@
 import { BadRequestException, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
+import { refuseContentEncoding } from '../webhooks/ecwid-webhook-body';
 
 /** An ION form is a few short fields; anything near this size is not one. */
 export const ECWID_ION_MAX_BODY_BYTES = 16 * 1024;
@@ -37,9 +38,15 @@ function parse(req: EcwidIonRequest, text: string): unknown {
  * with `bodyParser: false` or for a content type it has no parser for.
  */
 export async function readEcwidIonBody(req: EcwidIonRequest): Promise<unknown> {
+  refuseContentEncoding(req.headers, 'ION');
   // A body the adapter parsed is checked by its declared size; Fastify refuses a larger one itself (route body limit).
-  if (Number(req.headers['content-length']) > ECWID_ION_MAX_BODY_BYTES) throw tooLarge();
-  if (req.body !== undefined && !Buffer.isBuffer(req.body) && typeof req.body !== 'string') return req.body;
+  const declaredLength = Number(req.headers['content-length']);
+  if (declaredLength > ECWID_ION_MAX_BODY_BYTES) throw tooLarge();
+  if (req.body !== undefined && !Buffer.isBuffer(req.body) && typeof req.body !== 'string') {
+    // Streamed without a length, it is measured as parsed: written back compactly, no larger than what was sent.
+    if (!(declaredLength >= 0) && Buffer.byteLength(JSON.stringify(req.body) ?? '') > ECWID_ION_MAX_BODY_BYTES) throw tooLarge();
+    return req.body;
+  }
   if (req.body !== undefined) return parse(req, req.body.toString());
   const chunks: Buffer[] = [];
   let size = 0;

@@ -1,5 +1,5 @@
-import type { IncomingMessage } from 'node:http';
-import { BadRequestException, PayloadTooLargeException } from '@nestjs/common';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import { BadRequestException, PayloadTooLargeException, UnsupportedMediaTypeException } from '@nestjs/common';
 
 function tooLarge(limit: number): PayloadTooLargeException {
   return new PayloadTooLargeException(`Ecwid webhook body is over ${limit} bytes`);
@@ -25,4 +25,15 @@ export async function readJsonBody(req: IncomingMessage, limit: number): Promise
     chunks.push(chunk as Buffer);
   }
   return parseJsonBody(Buffer.concat(chunks), limit);
+}
+
+/**
+ * Ecwid compresses neither webhooks nor IONs. Express inflates a compressed body before any route runs, so its size on
+ * the wire, which the routes' limits are checked against, says nothing of what was parsed.
+ */
+export function refuseContentEncoding(headers: IncomingHttpHeaders, what: string): void {
+  const encoding = headers['content-encoding'];
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
+    throw new UnsupportedMediaTypeException(`Ecwid ${what} bodies are sent without a Content-Encoding`);
+  }
 }

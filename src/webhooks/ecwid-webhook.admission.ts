@@ -6,13 +6,12 @@ import {
   NotFoundException,
   PayloadTooLargeException,
   UnauthorizedException,
-  UnsupportedMediaTypeException,
 } from '@nestjs/common';
 import type { IncomingMessage } from 'node:http';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import { ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
 import { EcwidLogThrottle, loggable } from '../events/ecwid-loggable';
-import { parseJsonBody, readJsonBody } from './ecwid-webhook-body';
+import { parseJsonBody, readJsonBody, refuseContentEncoding } from './ecwid-webhook-body';
 import { EcwidWebhookPayloadError, parseEcwidWebhookPayload } from './ecwid-webhook.parser';
 import { ECWID_WEBHOOK_SIGNATURE_HEADER, EcwidWebhookPayload } from './ecwid-webhook.payload';
 import { EcwidWebhookSigner } from './ecwid-webhook.signature';
@@ -58,11 +57,7 @@ export class EcwidWebhookAdmission {
     const signer = this.#signer;
     if (!enabled || !signer) throw new NotFoundException();
 
-    // Ecwid sends none. Express inflates a compressed body before any route, and its wire size says nothing of that.
-    const encoding = req.headers['content-encoding'];
-    if (encoding !== undefined && encoding.toLowerCase() !== 'identity') {
-      throw new UnsupportedMediaTypeException('Ecwid webhook bodies are sent without a Content-Encoding');
-    }
+    refuseContentEncoding(req.headers, 'webhook');
     const declaredLength = Number(req.headers['content-length']);
     if (declaredLength > maxBodyBytes) throw new PayloadTooLargeException(`Ecwid webhook body is over ${maxBodyBytes} bytes`);
     const signature = req.headers[ECWID_WEBHOOK_SIGNATURE_HEADER];
