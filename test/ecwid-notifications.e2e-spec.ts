@@ -39,6 +39,19 @@ class ProblemRecorder {
   }
 }
 
+/** Loses the connection once, on the first write that drops outbox entries once they are formed. */
+class EntriesDeleteFailsOnce extends EcwidMemoryStateStore {
+  failed = false;
+
+  override async deleteRecords(collection: string, ids: string[]): Promise<void> {
+    if (!this.failed && collection.endsWith(':entries')) {
+      this.failed = true;
+      throw new Error('Connection is closed.');
+    }
+    return super.deleteRecords(collection, ids);
+  }
+}
+
 /** Event types per order id, in the order the receiver accepted them. */
 function perOrder(received: ReceivedNotification[]): Map<string, string[]> {
   const seen = new Map<string, string[]>();
@@ -136,6 +149,24 @@ describe('callback notifications', () => {
     await eventually(async () => (await service.backlog()).pending === 0, 3000);
     expect(await service.backlog()).toEqual({ entries: 0, pending: 0, parked: 0 });
   }, 40_000);
+
+  it('sends a notification once when the write dropping its formed entries failed', async () => {
+    const state = new EntriesDeleteFailsOnce();
+    const app = await webhookApp({}, { state });
+    const payload = orderWebhook('order.created');
+    expect((await deliver(app.url, payload)).status).toBe(200);
+    const service = app.app.get(EcwidNotificationsService);
+    // The entry left behind stays in the backlog until it is dropped with its notification, or formed and sent again.
+    const drained = async () => {
+      const { entries, pending } = await service.backlog();
+      return state.failed && receiver.delivered.length > 0 && entries + pending === 0;
+    };
+    await eventually(drained, 5000);
+    expect(state.failed).toBe(true);
+    const holding = receiver.received.filter((r) => r.body.message.raw.some((raw) => (raw as { eventId: string }).eventId === payload.eventId));
+    expect(holding.map((r) => r.id)).toEqual([receiver.received[0].id]);
+    expect(await service.backlog()).toEqual({ entries: 0, pending: 0, parked: 0 });
+  });
 
   it('parks a notification after its last retry, reports it, and replays it on demand', async () => {
     const app = await webhookApp({ maxRetries: 2 });

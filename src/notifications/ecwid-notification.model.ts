@@ -40,6 +40,8 @@ export interface EcwidStoredNotification {
   /** Orders formed later sort after it: per-order delivery follows this. */
   sequence: string;
   orderKeys: string[];
+  /** The outbox entries it holds; absent in notifications stored before it was kept. */
+  entryIds?: string[];
   body: string;
   attempts: number;
   nextAttemptAt: number;

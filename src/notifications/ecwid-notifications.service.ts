@@ -162,7 +162,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
       if (batch.length === 0) return;
       const taken = batch;
       batch = [];
-      await this.savePending(this.notificationOf(taken.map((t) => t.entry)));
+      await this.savePending(this.notificationOf(taken));
       await this.state.deleteRecords(this.collections.entries, taken.map((t) => t.id));
       for (const t of taken) blocked.add(t.entry.orderKey);
     };
@@ -184,8 +184,9 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     await flush();
   }
 
-  private notificationOf(entries: EcwidOutboxEntry[]): EcwidStoredNotification {
+  private notificationOf(taken: Array<{ id: string; entry: EcwidOutboxEntry }>): EcwidStoredNotification {
     const id = randomUUID();
+    const entries = taken.map((t) => t.entry);
     const body: EcwidNotificationBody = {
       message: {
         eventId: id,
@@ -202,6 +203,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
       id,
       sequence: '',
       orderKeys: [...new Set(entries.map((e) => e.orderKey))],
+      entryIds: taken.map((t) => t.id),
       body: JSON.stringify(body),
       attempts: 0,
       nextAttemptAt: now,
@@ -212,6 +214,15 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
   private async savePending(notification: EcwidStoredNotification): Promise<void> {
     const sequence = notification.sequence || sequenceId(await this.state.increment(this.collections.pending));
     await this.state.putRecords(this.collections.pending, [{ id: sequence, value: JSON.stringify({ ...notification, sequence }) }]);
+  }
+
+  /**
+   * Drops a notification that left the queue, its entries first: a failed write after forming it may have left them
+   * behind (its orders held them back meanwhile), and formed again they would reach the receiver under a new id.
+   */
+  private async retire(n: EcwidStoredNotification): Promise<void> {
+    await this.state.deleteRecords(this.collections.entries, n.entryIds ?? []);
+    await this.state.deleteRecords(this.collections.pending, [n.sequence]);
   }
 
   /** Sends due notifications oldest first; one still waiting holds back later ones that share an order. */
@@ -249,7 +260,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
       error = (e as { code?: string }).code ?? (e as Error).name;
     }
     if (status !== undefined && status >= 200 && status < 300) {
-      await this.state.deleteRecords(this.collections.pending, [n.sequence]);
+      await this.retire(n);
       return true;
     }
     if (status === 410) {
@@ -262,7 +273,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     const failed = { ...n, attempts, lastStatus: status, lastError: error };
     if (attempts > this.config.notifications.maxRetries) {
       await this.state.putRecords(this.collections.parked, [{ id: n.sequence, value: JSON.stringify(failed) }]);
-      await this.state.deleteRecords(this.collections.pending, [n.sequence]);
+      await this.retire(n);
       this.logger.error(
         `Store ${this.config.storeId}: notification ${n.id} failed ${attempts} times (last: ${status ?? error}); parked for replay`,
       );
