@@ -114,7 +114,7 @@ describe.each(CASES)('Instant Order Notifications on %s, confirmed through the %
       newPaymentStatus: 'AWAITING_PAYMENT',
       newFulfillmentStatus: 'AWAITING_PROCESSING',
     });
-    expect(event.eventId).toMatch(new RegExp(`^ion:${placed.internalId}:new_order:\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}:\\d{2}:QUEUED:NEW$`));
+    expect(event.eventId).toBe(`ion:${placed.internalId}:${placed.createTimestamp}:created`);
     expect(event.order).toMatchObject({ internalId: placed.internalId, email: 'ada@example.com', paymentStatus: 'AWAITING_PAYMENT' });
   });
 
@@ -171,6 +171,33 @@ describe.each(CASES)('Instant Order Notifications on %s, confirmed through the %
       status: 200,
       body: { outcome: 'unconfirmed' },
     });
+    expect(recorder.events).toHaveLength(0);
+  });
+
+  it('emits a change once however often a post claims it, whatever date or new statuses the unsigned form carries', async () => {
+    const placed = sandbox.createOrder({ paymentStatus: 'PAID', fulfillmentStatus: 'SHIPPED' });
+    const creations = ['2020-01-01 00:00:00', '2020-01-01 00:00:01', ionDate()].map((date) => ionFields(placed, { date }));
+    const change = ionFields(placed, { event_type: 'order_status_change', old_payment_status: 'QUEUED', old_fulfillment_status: 'NEW' });
+    const changes = [change, { ...change, payment_status: 'X', fulfillment_status: 'Y' }, { ...change, date: '2021-06-01 12:00:00' }];
+    const outcomes = [];
+    for (const fields of [...creations, ...changes]) outcomes.push((await postForm(t.url, fields)).body.outcome);
+    expect(outcomes).toEqual(['emitted', 'duplicate', 'duplicate', 'emitted', 'duplicate', 'duplicate']);
+    expect(recorder.names).toEqual([
+      'ecwid.order.created',
+      'ecwid.order.paid',
+      'ecwid.order.updated',
+      'ecwid.order.paid',
+      'ecwid.order.payment_status_changed',
+      'ecwid.order.fulfillment_status_changed',
+    ]);
+  });
+
+  it('answers 200 unconfirmed, not a 503 for Ecwid to retry for days, to an order_id no order can have here', async () => {
+    const orderId = api === 'legacy' ? 'K8XTQ' : 'deleted';
+    const placed = sandbox.createOrder();
+    sandbox.clearRequests();
+    expect(await postForm(t.url, { ...ionFields(placed), order_id: orderId })).toEqual({ status: 200, body: { outcome: 'unconfirmed' } });
+    expect(sandbox.requests).toHaveLength(0);
     expect(recorder.events).toHaveLength(0);
   });
 
@@ -232,6 +259,11 @@ describe.each(CASES)('Instant Order Notifications on %s, confirmed through the %
       'order_id must be an order id',
     ]);
     expect((await postForm(t.url, {})).status).toBe(400);
+    // The right shape, but no moment: a date that would roll over into another.
+    for (const date of ['2026-02-30 10:00:00', '2026-11-20 24:00:00', '2020-99-99 99:99:99']) {
+      const rolled = await postForm(t.url, ionFields(placed, { date }));
+      expect([rolled.status, rolled.body.message]).toEqual([400, ['date must be YYYY-MM-DD hh:mm:ss']]);
+    }
     expect(recorder.events).toHaveLength(0);
   });
 

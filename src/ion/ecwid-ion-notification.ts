@@ -26,6 +26,14 @@ const DATE = /^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$/;
 const ORDER_ID = /^[A-Za-z0-9_-]{1,64}$/;
 const STATUS = /^[A-Za-z0-9_]{1,64}$/;
 
+/** The pattern, and a real moment: `Date.UTC` would roll 2020-02-30 or 99:99:99 over into another one. */
+function isIonDate(value: string): boolean {
+  if (!DATE.test(value)) return false;
+  const [year, month, day, hours, minutes, seconds] = value.split(/[- :]/).map(Number);
+  const at = new Date(Date.UTC(year, month - 1, day, hours, minutes, seconds));
+  return at.getUTCMonth() === month - 1 && at.getUTCDate() === day && at.getUTCHours() === hours && at.getUTCMinutes() === minutes && at.getUTCSeconds() === seconds;
+}
+
 export class EcwidIonNotificationError extends Error {
   override readonly name = 'EcwidIonNotificationError';
 
@@ -48,7 +56,7 @@ function text(value: unknown): string | undefined {
 export function parseEcwidIonNotification(body: unknown): EcwidIonNotification {
   if (!isRecord(body)) throw new EcwidIonNotificationError(['the body must be a form or a JSON object']);
   const problems: string[] = [];
-  const field = (name: string, pattern: RegExp, message: string): string => {
+  const field = (name: string, pattern: { test(value: string): boolean }, message: string): string => {
     const value = text(body[name]);
     if (value === undefined || !pattern.test(value)) problems.push(`${name} ${message}`);
     return value ?? '';
@@ -64,7 +72,7 @@ export function parseEcwidIonNotification(body: unknown): EcwidIonNotification {
   const notification: EcwidIonNotification = {
     storeId: Number(owner),
     eventType: eventType as EcwidIonEventType,
-    date: field('date', DATE, 'must be YYYY-MM-DD hh:mm:ss'),
+    date: field('date', { test: isIonDate }, 'must be YYYY-MM-DD hh:mm:ss'),
     orderId: field('order_id', ORDER_ID, 'must be an order id'),
     paymentStatus: field('payment_status', STATUS, 'must be a status code').toUpperCase(),
     fulfillmentStatus: field('fulfillment_status', STATUS, 'must be a status code').toUpperCase(),

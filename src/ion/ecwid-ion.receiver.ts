@@ -7,7 +7,9 @@ import { EcwidEventPipeline, EcwidPipelineOutcome } from '../events/ecwid-event.
 import { EcwidOrderEvent } from '../events/ecwid-events';
 import { fulfillmentStatusFromLegacy, paymentStatusFromLegacy } from '../legacy/ecwid-legacy-statuses';
 import type { EcwidOrder } from '../orders/ecwid-order.model';
+import { EcwidNotConfiguredError } from '../orders/ecwid-api.error';
 import { EcwidOrdersService } from '../orders/ecwid-orders.service';
+import { orderCreatedAt, orderUpdatedAt } from '../polling/ecwid-poll-classifier';
 import type { EcwidIonNotification } from './ecwid-ion-notification';
 
 /** `unconfirmed`: the store does not show the order, or not the change, so nothing is emitted. */
@@ -68,6 +70,10 @@ export class EcwidIonReceiver implements OnApplicationBootstrap {
     try {
       order = await this.orders.get(notification.orderId);
     } catch (error) {
+      // An id that cannot name an order here (`deleted`, or not a number on the legacy API): a retry changes nothing.
+      if (error instanceof TypeError || error instanceof EcwidNotConfiguredError) {
+        return this.unconfirmed(notification, 'its order_id cannot name an order through this API');
+      }
       const failure = new EcwidIonReadError(notification.orderId, error);
       this.logger.warn(`Store ${storeId}: ${failure.message}; left for Ecwid to send again`);
       throw failure;
@@ -97,27 +103,31 @@ export class EcwidIonReceiver implements OnApplicationBootstrap {
     );
   }
 
-  /** New statuses come from the order read, old ones from the form; the id is built from the form so Ecwid's retries dedupe. */
+  /**
+   * New statuses and the time come from the order read, old statuses from the form. The form is unsigned, so the id
+   * holds nothing else of it: a creation is one event per order, a change one per order state and old statuses. Ecwid's
+   * retries dedupe, and so do forged posts, whatever date or new statuses they carry.
+   */
   private facts(notification: EcwidIonNotification, order: EcwidOrder): EcwidEventFacts {
-    const { orderId, eventType, date, paymentStatus, fulfillmentStatus } = notification;
-    const created = eventType === 'new_order';
+    const created = notification.eventType === 'new_order';
     const data: Record<string, unknown> = {
       orderId: order.id,
       newPaymentStatus: order.paymentStatus,
       newFulfillmentStatus: order.fulfillmentStatus,
     };
-    if (!created) {
-      data.oldPaymentStatus = paymentStatusFromLegacy(notification.oldPaymentStatus);
-      data.oldFulfillmentStatus = fulfillmentStatusFromLegacy(notification.oldFulfillmentStatus);
+    const common = { storeId: notification.storeId, entityId: order.internalId };
+    if (created) {
+      const eventCreated = orderCreatedAt(order) ?? ionSeconds(notification.date);
+      return { ...common, eventId: `ion:${order.internalId}:${eventCreated}:created`, eventType: 'order.created', eventCreated, data };
     }
-    return {
-      eventId: `ion:${orderId}:${eventType}:${date}:${paymentStatus}:${fulfillmentStatus}`,
-      eventType: created ? 'order.created' : 'order.updated',
-      storeId: notification.storeId,
-      entityId: order.internalId,
-      eventCreated: ionSeconds(date),
-      data,
-    };
+    const oldPayment = paymentStatusFromLegacy(notification.oldPaymentStatus);
+    const oldFulfillment = fulfillmentStatusFromLegacy(notification.oldFulfillmentStatus);
+    data.oldPaymentStatus = oldPayment;
+    data.oldFulfillmentStatus = oldFulfillment;
+    const updatedAt = orderUpdatedAt(order) || ionSeconds(notification.date);
+    const payment = `${oldPayment ?? ''}>${order.paymentStatus ?? ''}`;
+    const fulfillment = `${oldFulfillment ?? ''}>${order.fulfillmentStatus ?? ''}`;
+    return { ...common, eventId: `ion:${order.internalId}:${updatedAt}:${payment}:${fulfillment}`, eventType: 'order.updated', eventCreated: updatedAt, data };
   }
 
   private noteForeignStore(storeId: number): void {

@@ -15,8 +15,12 @@ function secondsOf(timestamp: number | undefined, date: string | undefined): num
   return typeof timestamp === 'number' ? timestamp : parseEcwidDateSeconds(date);
 }
 
+export function orderCreatedAt(order: EcwidOrder): number | undefined {
+  return secondsOf(order.createTimestamp, order.createDate);
+}
+
 export function orderUpdatedAt(order: EcwidOrder): number {
-  return secondsOf(order.updateTimestamp, order.updateDate) ?? secondsOf(order.createTimestamp, order.createDate) ?? 0;
+  return secondsOf(order.updateTimestamp, order.updateDate) ?? orderCreatedAt(order) ?? 0;
 }
 
 export function snapshotOf(order: EcwidOrder): EcwidOrderSnapshot {
@@ -41,7 +45,7 @@ export function classifyPolledOrder(
   createdToleranceSeconds: number,
 ): EcwidEventFacts | null {
   const updatedAt = orderUpdatedAt(order);
-  const createdAt = secondsOf(order.createTimestamp, order.createDate) ?? updatedAt;
+  const createdAt = orderCreatedAt(order) ?? updatedAt;
   const { paymentStatus, fulfillmentStatus } = order;
   if (snapshot) {
     const sameStatuses = snapshot.paymentStatus === paymentStatus && snapshot.fulfillmentStatus === fulfillmentStatus;
