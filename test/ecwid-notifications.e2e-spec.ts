@@ -6,6 +6,7 @@ import {
   EcwidMemoryStateStore,
   EcwidModule,
   EcwidModuleOptions,
+  EcwidNotificationBody,
   EcwidNotificationProblem,
   EcwidNotificationsService,
   EcwidOrderPoller,
@@ -167,6 +168,60 @@ describe('callback notifications', () => {
     expect(holding.map((r) => r.id)).toEqual([receiver.received[0].id]);
     expect(await service.backlog()).toEqual({ entries: 0, pending: 0, parked: 0 });
   });
+
+  it('sends each notification from one replica when a round outlasts the lease', async () => {
+    // Each answer takes 1.5 s, so sending 100 changes (5 or more notifications) takes longer than the 5 s lease.
+    const seen: Array<{ id: string; orderIds: string[] }> = [];
+    let release!: () => void;
+    const queued = new Promise<void>((resolve) => (release = resolve));
+    const slow = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (chunk: Buffer) => chunks.push(chunk));
+      req.on('end', () => {
+        const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as EcwidNotificationBody;
+        seen.push({ id: String(req.headers['elements-webhook-id']), orderIds: body.message.events.map((e) => e.objectId) });
+        // The first answer waits only until every change is queued; the later ones are slow.
+        const delayMs = seen.length === 1 ? 0 : 1500;
+        void queued.then(() => setTimeout(() => res.writeHead(200).end('{}'), delayMs));
+      });
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const replicas: TestApp[] = [];
+    try {
+      const state = new EcwidMemoryStateStore();
+      const callbackUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/callback`;
+      for (let i = 0; i < 2; i += 1) {
+        replicas.push(
+          await startApp('express', {
+            imports: [
+              EcwidModule.forRoot({
+                storeId: STORE_ID,
+                clientSecret: CLIENT_SECRET,
+                notifications: { enabled: true, callbackUrl },
+                polling: { leaseTtlMs: 5000 },
+                state,
+              }),
+            ],
+          }),
+        );
+      }
+      const changes = Array.from({ length: 100 }, () => orderWebhook('order.created'));
+      for (const payload of changes) expect((await deliver(replicas[0].url, payload)).status).toBe(200);
+      release();
+      const service = replicas[0].app.get(EcwidNotificationsService);
+      const drained = async () => {
+        const { entries, pending } = await service.backlog();
+        return entries + pending === 0 && new Set(seen.flatMap((n) => n.orderIds)).size === changes.length;
+      };
+      await eventually(drained, 40_000, 100);
+      expect(seen.flatMap((n) => n.orderIds).sort()).toEqual(changes.map((c) => (c.data as { orderId: string }).orderId).sort());
+      expect(new Set(seen.map((n) => n.id)).size).toBe(seen.length);
+    } finally {
+      for (const replica of replicas) await replica.close();
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  }, 60_000);
 
   it('parks a notification after its last retry, reports it, and replays it on demand', async () => {
     const app = await webhookApp({ maxRetries: 2 });

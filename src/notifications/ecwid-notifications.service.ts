@@ -143,23 +143,41 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
   }
 
   private async round(): Promise<void> {
-    if (!(await this.state.acquireLease(this.leaseKey, this.holder, this.config.polling.leaseTtlMs))) return;
+    // Half a lease: a round that renews before each step still ends long before a standby could take over.
+    const endsAt = Date.now() + this.config.polling.leaseTtlMs / 2;
+    if (!(await this.holdLease())) return;
     if (await this.isDisabled()) return;
     const pending = await this.state.listRecords(this.collections.pending);
-    await this.formNotifications(pending);
-    await this.deliverDue();
+    if (!(await this.formNotifications(pending, endsAt))) return;
+    await this.deliverDue(endsAt);
+  }
+
+  /**
+   * Renews the lease before a step that writes or sends: false ends the round, when another replica took the lease
+   * (it sends the queue from now on) or the round has run its time.
+   */
+  private async mayContinue(endsAt: number): Promise<boolean> {
+    return !this.stopped && Date.now() < endsAt && (await this.holdLease());
+  }
+
+  private holdLease(): Promise<boolean> {
+    return this.state.acquireLease(this.leaseKey, this.holder, this.config.polling.leaseTtlMs);
   }
 
   /**
    * Groups entries into notifications: one source kind each, up to 20 webhook or 10 polled events. Entries of an
-   * order that has a notification pending wait behind it; the ones of other orders are formed past them.
+   * order that has a notification pending wait behind it; the ones of other orders are formed past them. False when
+   * the round must end: entries not formed stay in the outbox, for the next round or the replica that took the lease.
    */
-  private async formNotifications(pending: EcwidRecord[]): Promise<void> {
+  private async formNotifications(pending: EcwidRecord[], endsAt: number): Promise<boolean> {
     const blocked = new Set(pending.flatMap(({ value }) => (JSON.parse(value) as EcwidStoredNotification).orderKeys));
     let batch: Array<{ id: string; entry: EcwidOutboxEntry }> = [];
     let formed = 0;
+    let ended = false;
     const flush = async () => {
-      if (batch.length === 0) return;
+      if (batch.length === 0 || ended) return;
+      ended = !(await this.mayContinue(endsAt));
+      if (ended) return;
       const taken = batch;
       batch = [];
       await this.savePending(this.notificationOf(taken));
@@ -170,6 +188,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     for (let read = 0; read < ENTRIES_READ_PER_TICK && formed < ENTRIES_FORMED_PER_TICK; read += ENTRIES_PER_PAGE) {
       const page = await this.state.listRecords(this.collections.entries, { afterId, limit: ENTRIES_PER_PAGE });
       for (const { id, value } of page) {
+        if (ended) return false;
         const entry = JSON.parse(value) as EcwidOutboxEntry;
         if (blocked.has(entry.orderKey)) continue;
         const polled = entry.source === 'polling';
@@ -182,6 +201,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
       afterId = page[page.length - 1].id;
     }
     await flush();
+    return !ended;
   }
 
   private notificationOf(taken: Array<{ id: string; entry: EcwidOutboxEntry }>): EcwidStoredNotification {
@@ -226,12 +246,13 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
   }
 
   /** Sends due notifications oldest first; one still waiting holds back later ones that share an order. */
-  private async deliverDue(): Promise<void> {
+  private async deliverDue(endsAt: number): Promise<void> {
     const held = new Set<string>();
     for (const { value } of await this.state.listRecords(this.collections.pending)) {
       if (this.stopped) return;
       const n = JSON.parse(value) as EcwidStoredNotification;
       const waiting = n.orderKeys.some((k) => held.has(k)) || n.nextAttemptAt > Date.now();
+      if (!waiting && !(await this.mayContinue(endsAt))) return;
       if (waiting || !(await this.deliver(n))) {
         for (const k of n.orderKeys) held.add(k);
         if (await this.isDisabled()) return;
