@@ -501,6 +501,31 @@ describe('configuration', () => {
       expect(inspected.match(/secret_token_value_123/g)).toHaveLength(1);
     });
 
+    it('refuses a Redis URL whose password has unescaped reserved characters, naming the key and not the URL', async () => {
+      const url = 'redis://default:k9/Qx+S3CRET=@redis.internal:6379';
+      const message = 'is not a valid URL (escape reserved characters in the password)';
+      const errorOf = (options: EcwidModuleOptions): unknown => {
+        try {
+          resolveEcwidConfig(options);
+        } catch (error) {
+          return error;
+        }
+        throw new Error('expected an EcwidConfigError');
+      };
+      const fromEnv = errorOf(ecwidOptionsFromEnv({ ECWID_STORE_ID: '1', ECWID_TOKEN: 't', ECWID_STATE: url }));
+      const canonical = errorOf({ storeId: 1, token: 't', state: { type: 'redis', redis: url } });
+      expect((fromEnv as EcwidConfigError).problems).toEqual([{ key: 'ECWID_STATE', message }]);
+      expect((canonical as EcwidConfigError).problems).toEqual([{ key: 'state.redis', message }]);
+      const boot = await Test.createTestingModule({ imports: [EcwidModule.forRoot({ storeId: 1, token: 't', state: { type: 'redis', redis: url } })] })
+        .compile()
+        .then(() => undefined, (error: unknown) => error);
+      expect(boot).toBeInstanceOf(EcwidConfigError);
+      for (const error of [fromEnv, canonical, boot]) {
+        const shown = `${(error as Error).message} ${JSON.stringify(error)} ${inspect(error, { depth: 10 })}`;
+        for (const part of ['k9', 'Qx', 'S3CRET']) expect(shown).not.toContain(part);
+      }
+    });
+
     it('refuses ECWID_STATE_KEY_PREFIX without a Redis ECWID_STATE, where it would be ignored', () => {
       const base = { ECWID_STORE_ID: '1', ECWID_TOKEN: 't', ECWID_STATE_KEY_PREFIX: 'shop-a:' };
       const message = 'applies only to a Redis state store: set ECWID_STATE to a redis:// URL too';

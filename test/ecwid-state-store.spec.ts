@@ -2,8 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { inspect } from 'node:util';
 import { Redis } from 'ioredis';
-import { createEcwidStateStore, EcwidMissingPeerError, EcwidOrderSnapshot, EcwidRedisStateStore, EcwidStateStore } from 'nestjs-ecwid';
+import {
+  createEcwidStateStore,
+  EcwidMissingPeerError,
+  EcwidOrderSnapshot,
+  EcwidRedisConnectError,
+  EcwidRedisStateStore,
+  EcwidStateStore,
+} from 'nestjs-ecwid';
 import { deleteRedisKeys, describeRedis, redisAvailability, uniqueRedisPrefix } from './support/redis';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -318,6 +326,21 @@ describeRedis('EcwidRedisStateStore connections', () => {
     await store.close();
     expect(await client.ping()).toBe('PONG');
     await client.quit();
+  });
+});
+
+describe('EcwidRedisStateStore given a URL it cannot use', () => {
+  it('throws an error that carries no part of the URL: not in its message, JSON or util.inspect', () => {
+    let thrown: unknown;
+    try {
+      new EcwidRedisStateStore({ redis: 'redis://default:k9/Qx+S3CRET=@redis.internal:6379' });
+    } catch (error) {
+      thrown = error;
+    }
+    expect(thrown).toBeInstanceOf(EcwidRedisConnectError);
+    expect(thrown).toMatchObject({ code: 'ERR_INVALID_URL', message: expect.stringContaining('escape reserved characters in the password') });
+    const shown = `${(thrown as Error).message} ${JSON.stringify(thrown)} ${inspect(thrown, { depth: 10, showHidden: true })}`;
+    for (const part of ['k9', 'Qx', 'S3CRET', 'redis.internal']) expect(shown).not.toContain(part);
   });
 });
 

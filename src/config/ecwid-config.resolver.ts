@@ -390,11 +390,15 @@ function stateProblems(state: unknown, declaredKey: string | undefined): EcwidCo
     const missing = missingMethods(state, STATE_STORE_METHODS);
     return missing.length > 0 ? [{ key, message: `must implement ${missing.join(', ')} (an EcwidStateStore)` }] : [];
   }
-  const options = state as { type?: unknown; path?: unknown; maxDedupEntries?: unknown } | null;
+  const options = state as { type?: unknown; path?: unknown; maxDedupEntries?: unknown; redis?: unknown } | null;
   if (options === null || typeof options !== 'object' || !['memory', 'sqlite', 'redis'].includes(options.type as string)) {
     return [{ key, message: 'must be { type: "memory" | "sqlite" | "redis", ... } or an EcwidStateStore' }];
   }
   if (options.type === 'sqlite' && !options.path) return [{ key: declaredKey ?? 'state.path', message: 'is required for the sqlite state store' }];
+  // Node's URL error carries the whole input, password included, and Nest prints it: refuse it here without echoing it.
+  if (options.type === 'redis' && typeof options.redis === 'string' && !URL.canParse(options.redis)) {
+    return [{ key: declaredKey ?? 'state.redis', message: 'is not a valid URL (escape reserved characters in the password)' }];
+  }
   const max = options.maxDedupEntries;
   if (max !== undefined && (!Number.isInteger(max) || (max as number) < 1)) {
     return [{ key: 'state.maxDedupEntries', message: 'must be a whole number, at least 1' }];

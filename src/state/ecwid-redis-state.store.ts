@@ -190,7 +190,30 @@ function connect(target: RedisOptions | string): Redis {
   const RedisClient = loadEcwidPeer('ioredis', INSTALL, () => (require('ioredis') as { Redis: typeof Redis }).Redis);
   // ioredis retries a command 20 times by default, 10.5 s of backoff while Redis is down: a webhook would hang past
   // any sender's patience. Two retries ride out a blip and fail within a fraction of a second, and the sender retries.
-  return typeof target === 'string'
-    ? new RedisClient(target, { maxRetriesPerRequest: FAIL_FAST_RETRIES })
-    : new RedisClient({ maxRetriesPerRequest: FAIL_FAST_RETRIES, ...target });
+  try {
+    return typeof target === 'string'
+      ? new RedisClient(target, { maxRetriesPerRequest: FAIL_FAST_RETRIES })
+      : new RedisClient({ maxRetriesPerRequest: FAIL_FAST_RETRIES, ...target });
+  } catch (error) {
+    throw new EcwidRedisConnectError(error);
+  }
+}
+
+/**
+ * A client that could not be created. Node's URL error carries the whole URL (password included) in `input` and its
+ * message, so only its code is kept: no message, `input` or `cause` of the original.
+ */
+export class EcwidRedisConnectError extends Error {
+  override readonly name = 'EcwidRedisConnectError';
+  readonly code?: string;
+
+  constructor(error: unknown) {
+    const code = (error as NodeJS.ErrnoException | undefined)?.code;
+    super(
+      code === 'ERR_INVALID_URL'
+        ? 'The Redis URL is not a valid URL (escape reserved characters in the password)'
+        : `Cannot create the Redis client (${typeof code === 'string' ? code : 'error'})`,
+    );
+    this.code = typeof code === 'string' ? code : undefined;
+  }
 }
