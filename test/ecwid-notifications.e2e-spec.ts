@@ -53,6 +53,26 @@ class EntriesDeleteFailsOnce extends EcwidMemoryStateStore {
   }
 }
 
+/** Counts what the sender reads: rounds (each takes the lease), reads of the flags, and records that hold any of `watched`. */
+class ReadCounter extends EcwidMemoryStateStore {
+  readonly watched: string[] = [];
+  leaseCalls = 0;
+  flagReads = 0;
+  watchedReads = 0;
+
+  override async acquireLease(key: string, holder: string, ttlMs: number): Promise<boolean> {
+    this.leaseCalls += 1;
+    return super.acquireLease(key, holder, ttlMs);
+  }
+
+  override async listRecords(collection: string, options?: { afterId?: string; limit?: number }) {
+    const records = await super.listRecords(collection, options);
+    if (collection.endsWith(':flags')) this.flagReads += 1;
+    this.watchedReads += records.filter((r) => this.watched.some((w) => r.value.includes(w))).length;
+    return records;
+  }
+}
+
 /** Event types per order id, in the order the receiver accepted them. */
 function perOrder(received: ReceivedNotification[]): Map<string, string[]> {
   const seen = new Map<string, string[]>();
@@ -222,6 +242,29 @@ describe('callback notifications', () => {
       await new Promise((resolve) => slow.close(resolve));
     }
   }, 60_000);
+
+  it('reads the disabled flag once a round, and no body, while every notification waits for its retry', async () => {
+    const state = new ReadCounter();
+    const app = await webhookApp({ retryUnitMs: 60_000 }, { state });
+    receiver.answerWith(...Array<number>(10).fill(500));
+    const changes = Array.from({ length: 3 }, () => orderWebhook('order.created'));
+    for (const [i, payload] of changes.entries()) {
+      expect((await deliver(app.url, payload)).status).toBe(200);
+      await receiver.waitFor((r) => r.length === i + 1);
+    }
+    // Every notification failed once and waits 4 minutes; let the round that sent the last one finish.
+    const leases = state.leaseCalls;
+    await eventually(async () => state.leaseCalls >= leases + 2, 5000);
+    state.watched.push(...changes.map((c) => c.eventId));
+    const start = { leases: state.leaseCalls, flagReads: state.flagReads };
+    await eventually(async () => state.leaseCalls >= start.leases + 8, 10_000);
+    const rounds = state.leaseCalls - start.leases;
+    expect(rounds).toBeGreaterThanOrEqual(8);
+    // One more read at most: the round under way when counting started.
+    expect(state.flagReads - start.flagReads).toBeLessThanOrEqual(rounds + 1);
+    expect(state.watchedReads).toBe(0);
+    expect(receiver.received).toHaveLength(3);
+  });
 
   it('parks a notification after its last retry, reports it, and replays it on demand', async () => {
     const app = await webhookApp({ maxRetries: 2 });

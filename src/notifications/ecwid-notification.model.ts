@@ -50,6 +50,12 @@ export interface EcwidStoredNotification {
   lastError?: string;
 }
 
+/** A pending notification as the queue keeps it; its body is kept apart, by the same sequence. */
+export type EcwidQueuedNotification = Omit<EcwidStoredNotification, 'body'> & {
+  /** Inline in notifications queued before bodies were kept apart. */
+  body?: string;
+};
+
 /** A notification given up after its last retry, as `EcwidNotificationsService.listFailed()` shows it. */
 export interface EcwidFailedNotification {
   id: string;

@@ -15,6 +15,8 @@ const EVENT_TYPES: Record<string, EcwidNotificationEvent['eventType']> = {
 export const outboxCollections = (storeId: number) => ({
   entries: `notify:${storeId}:entries`,
   pending: `notify:${storeId}:pending`,
+  /** The bodies of pending notifications, by the same ids: a round reads only what says whether each is due. */
+  bodies: `notify:${storeId}:bodies`,
   parked: `notify:${storeId}:parked`,
   flags: `notify:${storeId}:flags`,
 });

@@ -7,12 +7,13 @@ import { retryAfterSeconds } from '../orders/ecwid-retry';
 import { ecwidLeaseHolderId } from '../state/ecwid-lease-holder';
 import { ECWID_RESOLVED_CONFIG, ECWID_STATE_STORE, NOTIFY_BATCH_POLLING, NOTIFY_BATCH_WEBHOOK } from '../ecwid.constants';
 import { EcwidEventDispatcher } from '../events/ecwid-event.dispatcher';
-import type { EcwidRecord, EcwidStateStore } from '../state/ecwid-state-store.interface';
+import type { EcwidStateStore } from '../state/ecwid-state-store.interface';
 import {
   EcwidFailedNotification,
   EcwidNotificationBody,
   EcwidNotificationProblem,
   EcwidOutboxEntry,
+  EcwidQueuedNotification,
   EcwidStoredNotification,
 } from './ecwid-notification.model';
 import { outboxCollections, sequenceId } from './ecwid-notification.outbox';
@@ -31,6 +32,12 @@ const ENTRIES_FORMED_PER_TICK = 200;
  */
 const ENTRIES_READ_PER_TICK = 5000;
 const DISABLED_FLAG = 'disabled';
+
+/** A pending notification in a round: the body is at hand for those formed in it, and read for the others when sent. */
+interface Queued {
+  n: EcwidQueuedNotification;
+  body?: string;
+}
 
 /**
  * Sends the outbox to the callback URL in the Cloud Elements notification shape, one sender per store (by lease),
@@ -148,8 +155,10 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     if (!(await this.holdLease())) return;
     if (await this.isDisabled()) return;
     const pending = await this.state.listRecords(this.collections.pending);
-    if (!(await this.formNotifications(pending, endsAt))) return;
-    await this.deliverDue(endsAt);
+    const queued: Queued[] = pending.map(({ value }) => ({ n: JSON.parse(value) as EcwidQueuedNotification }));
+    const formed = await this.formNotifications(queued, endsAt);
+    if (!formed) return;
+    await this.deliverDue([...queued, ...formed], endsAt);
   }
 
   /**
@@ -166,11 +175,12 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
 
   /**
    * Groups entries into notifications: one source kind each, up to 20 webhook or 10 polled events. Entries of an
-   * order that has a notification pending wait behind it; the ones of other orders are formed past them. False when
-   * the round must end: entries not formed stay in the outbox, for the next round or the replica that took the lease.
+   * order that has a notification pending wait behind it; the ones of other orders are formed past them. Undefined
+   * when the round must end: entries not formed stay in the outbox, for the next round or the replica that took the lease.
    */
-  private async formNotifications(pending: EcwidRecord[], endsAt: number): Promise<boolean> {
-    const blocked = new Set(pending.flatMap(({ value }) => (JSON.parse(value) as EcwidStoredNotification).orderKeys));
+  private async formNotifications(pending: Queued[], endsAt: number): Promise<Queued[] | undefined> {
+    const blocked = new Set(pending.flatMap(({ n }) => n.orderKeys));
+    const queued: Queued[] = [];
     let batch: Array<{ id: string; entry: EcwidOutboxEntry }> = [];
     let formed = 0;
     let ended = false;
@@ -180,7 +190,8 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
       if (ended) return;
       const taken = batch;
       batch = [];
-      await this.savePending(this.notificationOf(taken));
+      const notification = this.notificationOf(taken);
+      queued.push({ n: await this.savePending(notification), body: notification.body });
       await this.state.deleteRecords(this.collections.entries, taken.map((t) => t.id));
       for (const t of taken) blocked.add(t.entry.orderKey);
     };
@@ -188,7 +199,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     for (let read = 0; read < ENTRIES_READ_PER_TICK && formed < ENTRIES_FORMED_PER_TICK; read += ENTRIES_PER_PAGE) {
       const page = await this.state.listRecords(this.collections.entries, { afterId, limit: ENTRIES_PER_PAGE });
       for (const { id, value } of page) {
-        if (ended) return false;
+        if (ended) return undefined;
         const entry = JSON.parse(value) as EcwidOutboxEntry;
         if (blocked.has(entry.orderKey)) continue;
         const polled = entry.source === 'polling';
@@ -201,7 +212,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
       afterId = page[page.length - 1].id;
     }
     await flush();
-    return !ended;
+    return ended ? undefined : queued;
   }
 
   private notificationOf(taken: Array<{ id: string; entry: EcwidOutboxEntry }>): EcwidStoredNotification {
@@ -231,48 +242,64 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     };
   }
 
-  private async savePending(notification: EcwidStoredNotification): Promise<void> {
-    const sequence = notification.sequence || sequenceId(await this.state.increment(this.collections.pending));
-    await this.state.putRecords(this.collections.pending, [{ id: sequence, value: JSON.stringify({ ...notification, sequence }) }]);
+  /** Queues a notification, its body second: one found without a body was not fully written and is dropped unsent. */
+  private async savePending(notification: EcwidStoredNotification): Promise<EcwidQueuedNotification> {
+    const { body, ...queued } = notification;
+    queued.sequence ||= sequenceId(await this.state.increment(this.collections.pending));
+    await this.state.putRecords(this.collections.pending, [{ id: queued.sequence, value: JSON.stringify(queued) }]);
+    await this.state.putRecords(this.collections.bodies, [{ id: queued.sequence, value: body }]);
+    return queued;
+  }
+
+  /** The body of a pending notification, read only to send it; undefined when it was not written or already dropped. */
+  private async bodyOf(n: EcwidQueuedNotification): Promise<string | undefined> {
+    if (n.body !== undefined) return n.body;
+    // The store reads ranges only: the first record after the preceding sequence is this one's, if it exists.
+    const [record] = await this.state.listRecords(this.collections.bodies, { afterId: sequenceId(Number(n.sequence) - 1), limit: 1 });
+    return record?.id === n.sequence ? record.value : undefined;
   }
 
   /**
    * Drops a notification that left the queue, its entries first: a failed write after forming it may have left them
    * behind (its orders held them back meanwhile), and formed again they would reach the receiver under a new id.
    */
-  private async retire(n: EcwidStoredNotification): Promise<void> {
+  private async retire(n: EcwidQueuedNotification): Promise<void> {
     await this.state.deleteRecords(this.collections.entries, n.entryIds ?? []);
+    await this.state.deleteRecords(this.collections.bodies, [n.sequence]);
     await this.state.deleteRecords(this.collections.pending, [n.sequence]);
   }
 
   /** Sends due notifications oldest first; one still waiting holds back later ones that share an order. */
-  private async deliverDue(endsAt: number): Promise<void> {
+  private async deliverDue(queue: Queued[], endsAt: number): Promise<void> {
     const held = new Set<string>();
-    for (const { value } of await this.state.listRecords(this.collections.pending)) {
-      if (this.stopped) return;
-      const n = JSON.parse(value) as EcwidStoredNotification;
+    for (const { n, body } of queue) {
       const waiting = n.orderKeys.some((k) => held.has(k)) || n.nextAttemptAt > Date.now();
       if (!waiting && !(await this.mayContinue(endsAt))) return;
-      if (waiting || !(await this.deliver(n))) {
-        for (const k of n.orderKeys) held.add(k);
-        if (await this.isDisabled()) return;
-      }
+      const outcome = waiting ? 'failed' : await this.deliver(n, body);
+      if (outcome === 'disabled') return;
+      if (outcome === 'failed') for (const k of n.orderKeys) held.add(k);
     }
   }
 
-  /** True when delivered (any 2xx). */
-  private async deliver(n: EcwidStoredNotification): Promise<boolean> {
+  /** Sends one notification; `disabled` when the callback URL answered 410 Gone. */
+  private async deliver(n: EcwidQueuedNotification, formedBody?: string): Promise<'delivered' | 'failed' | 'disabled'> {
+    const body = formedBody ?? (await this.bodyOf(n));
+    if (body === undefined) {
+      // Written in part: formed but for its body (its entries, still queued, are formed again), or retired but for this.
+      await this.state.deleteRecords(this.collections.pending, [n.sequence]);
+      return 'failed';
+    }
     const callbackUrl = this.config.events.callbackUrl!;
     const headers: Record<string, string> = { 'Content-Type': 'application/json', 'Elements-Webhook-Id': n.id };
     const key = this.config.events.signatureKey?.reveal();
-    if (key) headers['Elements-Webhook-Signature'] = signEcwidNotification(n.body, key);
+    if (key) headers['Elements-Webhook-Signature'] = signEcwidNotification(body, key);
     let status: number | undefined;
     let error: string | undefined;
     let waitAtLeast = 0;
     try {
       const res = await requestWithin(
         this.http,
-        { method: 'POST', url: callbackUrl, data: n.body, headers, transformRequest: [(data: string) => data] },
+        { method: 'POST', url: callbackUrl, data: body, headers, transformRequest: [(data: string) => data] },
         this.config.notifications.timeoutMs,
       );
       status = res.status;
@@ -282,29 +309,29 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     }
     if (status !== undefined && status >= 200 && status < 300) {
       await this.retire(n);
-      return true;
+      return 'delivered';
     }
     if (status === 410) {
       await this.state.putRecords(this.collections.flags, [{ id: DISABLED_FLAG, value: String(Date.now()) }]);
       this.logger.warn(`Store ${this.config.storeId}: the callback URL answered 410 Gone; notifications are held until enable()`);
       await this.dispatcher.notify(EcwidNotificationProblem.DISABLED, new EcwidNotificationProblem(this.config.storeId, n.id, n.attempts, status));
-      return false;
+      return 'disabled';
     }
     const attempts = n.attempts + 1;
     const failed = { ...n, attempts, lastStatus: status, lastError: error };
     if (attempts > this.config.notifications.maxRetries) {
-      await this.state.putRecords(this.collections.parked, [{ id: n.sequence, value: JSON.stringify(failed) }]);
+      await this.state.putRecords(this.collections.parked, [{ id: n.sequence, value: JSON.stringify({ ...failed, body }) }]);
       await this.retire(n);
       this.logger.error(
         `Store ${this.config.storeId}: notification ${n.id} failed ${attempts} times (last: ${status ?? error}); parked for replay`,
       );
       await this.dispatcher.notify(EcwidNotificationProblem.FAILED, new EcwidNotificationProblem(this.config.storeId, n.id, attempts, status, error));
-      return false;
+      return 'failed';
     }
     const delay = Math.max(this.config.notifications.retryUnitMs * 4 ** attempts, waitAtLeast);
     await this.state.putRecords(this.collections.pending, [
       { id: n.sequence, value: JSON.stringify({ ...failed, nextAttemptAt: Date.now() + delay }) },
     ]);
-    return false;
+    return 'failed';
   }
 }
