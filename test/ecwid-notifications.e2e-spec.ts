@@ -145,7 +145,7 @@ describe('callback notifications', () => {
   });
 
   it('retries with the same id and body until the receiver takes it, keeping the order of each order', async () => {
-    // Retries 4, 16, 64, 256, 1024 ms apart: the outage below spans about four of them.
+    // Retries 4, 16, 64, 256 and 1024 ms after the first failure: the outage below spans about four of them.
     const app = await webhookApp({ retryUnitMs: 1 });
     await receiver.stop();
     const a = orderWebhook('order.created');
@@ -282,6 +282,28 @@ describe('callback notifications', () => {
     await receiver.waitFor(() => receiver.delivered.length === 1);
     expect(receiver.delivered[0].id).toBe(failed.id);
     expect(await service.listFailed()).toEqual([]);
+  });
+
+  it('sends retry n 4^n units after the first failure, the 9th 72.8 h after it with the default unit', async () => {
+    let now = Date.now();
+    const app = await webhookApp({ retryUnitMs: 1000 }, { clock: () => now });
+    const service = app.app.get(EcwidNotificationsService);
+    receiver.answerWith(...Array<number>(10).fill(500));
+    expect((await deliver(app.url, orderWebhook('order.created'))).status).toBe(200);
+    await receiver.waitFor((r) => r.length === 1);
+    // Rounds run one at a time: once this one is done, the one that sent the first attempt has recorded its failure.
+    await service.sendDue();
+    const firstFailure = now;
+    for (let n = 1; n <= 9; n += 1) {
+      now = firstFailure + 1000 * 4 ** n - 1;
+      await service.sendDue();
+      expect(receiver.received).toHaveLength(n);
+      now = firstFailure + 1000 * 4 ** n;
+      await service.sendDue();
+      expect(receiver.received).toHaveLength(n + 1);
+    }
+    expect(await service.listFailed()).toEqual([expect.objectContaining({ attempts: 10, lastStatus: 500 })]);
+    expect(new Set(receiver.received.map((r) => r.id)).size).toBe(1);
   });
 
   it('gives up on a callback that trickles its answer past timeoutMs, which an idle timer would never see', async () => {

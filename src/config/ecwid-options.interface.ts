@@ -56,7 +56,10 @@ export interface EcwidNotificationOptions {
   signatureKey?: string;
   /** Retries before a notification is parked as failed. Default 9. */
   maxRetries?: number;
-  /** Retry n waits `retryUnitMs * 4^n` (or Retry-After, if longer). Default 1000; smaller only to scale tests down. */
+  /**
+   * Retry n is due `retryUnitMs * 4^n` after the first failure (or at Retry-After, if later). Default 1000; smaller only
+   * to scale tests down.
+   */
   retryUnitMs?: number;
   /** Per delivery. Default 10000. */
   timeoutMs?: number;
@@ -127,7 +130,10 @@ export interface EcwidModuleOptions extends EcwidInstanceJson {
    * notifications are on, memory otherwise.
    */
   state?: EcwidStateStoreOptions | EcwidStateStore;
-  /** Millisecond clock that bounds polling windows. Default `Date.now`; tests share one with the sandbox to move time. */
+  /**
+   * Millisecond clock that bounds polling windows and schedules notification retries. Default `Date.now`; tests share
+   * one with the sandbox to move time.
+   */
   clock?: () => number;
   /** Replaces the in-memory dedup store for webhooks only; `state` supersedes it. */
   dedupStore?: EcwidDedupStore;

@@ -46,6 +46,8 @@ export interface EcwidStoredNotification {
   attempts: number;
   nextAttemptAt: number;
   createdAt: number;
+  /** When its first send failed: retry n is due `retryUnitMs * 4^n` after it. */
+  firstFailedAt?: number;
   lastStatus?: number;
   lastError?: string;
 }

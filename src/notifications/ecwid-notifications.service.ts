@@ -42,7 +42,8 @@ interface Queued {
 /**
  * Sends the outbox to the callback URL in the Cloud Elements notification shape, one sender per store (by lease),
  * keeping per-order order: a notification is not sent while an earlier one that holds the same order is unsent.
- * Failed sends are retried `retryUnitMs * 4^n` apart, then parked; 410 Gone stops all sending until `enable()`.
+ * Retry n of a failed send is due `retryUnitMs * 4^n` after its first failure, by the module's clock; after the last it
+ * is parked. 410 Gone stops all sending until `enable()`.
  */
 @Injectable()
 export class EcwidNotificationsService implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -103,7 +104,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     const found = parked.find(({ value }) => (JSON.parse(value) as EcwidStoredNotification).id === notificationId);
     if (!found) return false;
     const n = JSON.parse(found.value) as EcwidStoredNotification;
-    await this.savePending({ ...n, attempts: 0, nextAttemptAt: Date.now() });
+    await this.savePending({ ...n, attempts: 0, firstFailedAt: undefined, nextAttemptAt: this.config.clock() });
     await this.state.deleteRecords(this.collections.parked, [found.id]);
     return true;
   }
@@ -150,7 +151,8 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
   }
 
   private async round(): Promise<void> {
-    // Half a lease: a round that renews before each step still ends long before a standby could take over.
+    // Half a lease, in real time as the lease runs: a round that renews before each step still ends long before a
+    // standby could take over.
     const endsAt = Date.now() + this.config.polling.leaseTtlMs / 2;
     if (!(await this.holdLease())) return;
     if (await this.isDisabled()) return;
@@ -229,7 +231,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
         raw: entries.map((e) => e.raw),
       },
     };
-    const now = Date.now();
+    const now = this.config.clock();
     return {
       id,
       sequence: '',
@@ -255,7 +257,8 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
   private async bodyOf(n: EcwidQueuedNotification): Promise<string | undefined> {
     if (n.body !== undefined) return n.body;
     // The store reads ranges only: the first record after the preceding sequence is this one's, if it exists.
-    const [record] = await this.state.listRecords(this.collections.bodies, { afterId: sequenceId(Number(n.sequence) - 1), limit: 1 });
+    const afterId = sequenceId(Number(n.sequence) - 1);
+    const [record] = await this.state.listRecords(this.collections.bodies, { afterId, limit: 1 });
     return record?.id === n.sequence ? record.value : undefined;
   }
 
@@ -273,7 +276,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
   private async deliverDue(queue: Queued[], endsAt: number): Promise<void> {
     const held = new Set<string>();
     for (const { n, body } of queue) {
-      const waiting = n.orderKeys.some((k) => held.has(k)) || n.nextAttemptAt > Date.now();
+      const waiting = n.orderKeys.some((k) => held.has(k)) || n.nextAttemptAt > this.config.clock();
       if (!waiting && !(await this.mayContinue(endsAt))) return;
       const outcome = waiting ? 'failed' : await this.deliver(n, body);
       if (outcome === 'disabled') return;
@@ -318,7 +321,8 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
       return 'disabled';
     }
     const attempts = n.attempts + 1;
-    const failed = { ...n, attempts, lastStatus: status, lastError: error };
+    const firstFailedAt = n.firstFailedAt ?? this.config.clock();
+    const failed = { ...n, attempts, firstFailedAt, lastStatus: status, lastError: error };
     if (attempts > this.config.notifications.maxRetries) {
       await this.state.putRecords(this.collections.parked, [{ id: n.sequence, value: JSON.stringify({ ...failed, body }) }]);
       await this.retire(n);
@@ -328,10 +332,10 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
       await this.dispatcher.notify(EcwidNotificationProblem.FAILED, new EcwidNotificationProblem(this.config.storeId, n.id, attempts, status, error));
       return 'failed';
     }
-    const delay = Math.max(this.config.notifications.retryUnitMs * 4 ** attempts, waitAtLeast);
-    await this.state.putRecords(this.collections.pending, [
-      { id: n.sequence, value: JSON.stringify({ ...failed, nextAttemptAt: Date.now() + delay }) },
-    ]);
+    // Counted from the first failure, as Cloud Elements does: the 9th retry is 4^9 units after it (72.8 h of 1 s units).
+    const due = firstFailedAt + this.config.notifications.retryUnitMs * 4 ** attempts;
+    const nextAttemptAt = Math.max(due, this.config.clock() + waitAtLeast);
+    await this.state.putRecords(this.collections.pending, [{ id: n.sequence, value: JSON.stringify({ ...failed, nextAttemptAt }) }]);
     return 'failed';
   }
 }
