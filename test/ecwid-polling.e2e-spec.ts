@@ -24,6 +24,23 @@ class ProgressRecorder {
   }
 }
 
+/** A memory store whose lease another replica can be made to take, as one would after a lapse. */
+class StealableLeaseStore extends EcwidMemoryStateStore {
+  stolen = false;
+  private refused: (() => void)[] = [];
+
+  override async acquireLease(key: string, holder: string, ttlMs: number): Promise<boolean> {
+    if (!this.stolen) return super.acquireLease(key, holder, ttlMs);
+    for (const refused of this.refused.splice(0)) refused();
+    return false;
+  }
+
+  /** Resolves once a renewal of the lease was refused. */
+  refusal(): Promise<void> {
+    return new Promise((resolve) => this.refused.push(resolve));
+  }
+}
+
 describe('polling the orders API', () => {
   let clockOffsetMs = 0;
   /** The store's and the poller's clock, moved forward by tests instead of sleeping. */
@@ -197,6 +214,24 @@ describe('polling the orders API', () => {
     expect(ids).toHaveLength(120);
     expect(new Set(ids).size).toBe(120);
     expect(sandbox.requests.some((r) => r.status === 429)).toBe(true);
+  });
+
+  it('stops a cycle before its next emit once a renewal finds the lease taken, holding the cursor', async () => {
+    sandbox.seedOrders(5);
+    const state = new StealableLeaseStore();
+    const { poller, recorder } = await start({ startFrom: hourAgo(), leaseTtlMs: 1000 }, state);
+    const original = recorder.record.bind(recorder);
+    // While the first order's listener runs, another replica takes the lease; the renewal timer finds it gone.
+    recorder.record = async (event) => {
+      original(event);
+      if (recorder.events.length === 1) {
+        state.stolen = true;
+        await state.refusal();
+      }
+    };
+    await expect(poller.pollNow()).rejects.toThrow('another replica took the polling lease');
+    expect(recorder.events.filter((e) => e.name === 'ecwid.order.created')).toHaveLength(1);
+    expect(await state.getCursor(`${sandbox.storeId}:orders`)).toBeUndefined();
   });
 
   it('lets one poller at a time hold the lease of a store', async () => {

@@ -1,15 +1,30 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { EcwidModule } from 'nestjs-ecwid';
+import { Injectable } from '@nestjs/common';
+import { Test, TestingModule } from '@nestjs/testing';
+import { Redis } from 'ioredis';
+import { EcwidModule, EcwidOrderEvent, OnEcwidEvent } from 'nestjs-ecwid';
 import { EcwidCallbackReceiver, EcwidSandbox } from 'nestjs-ecwid/testing';
 import { startApp, TestApp } from './support/apps';
 import { BridgeProcess } from './support/bridge-process';
 import { EventRecorder } from './support/recorder';
-import { describeRedis, redisAvailability, uniqueRedisPrefix } from './support/redis';
+import { deleteRedisKeys, describeRedis, redisAvailability, uniqueRedisPrefix } from './support/redis';
 import { CLIENT_SECRET, deliver, orderWebhook, STORE_ID } from './support/webhooks';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Takes its time over each new order, as a listener that writes to a slow database would. */
+@Injectable()
+class SlowOrderListener {
+  readonly orderIds: string[] = [];
+
+  @OnEcwidEvent('order.created')
+  async handle(event: EcwidOrderEvent): Promise<void> {
+    this.orderIds.push(event.orderId);
+    await sleep(300);
+  }
+}
 
 function duplicates(ids: string[]): string[] {
   const seen = new Set<string>();
@@ -83,6 +98,41 @@ describeRedis('several replicas sharing one Redis', () => {
       await receiver.stop();
     }
   });
+
+  it('keeps the polling lease while a page is handled for longer than its TTL, so no order is emitted by both replicas', async () => {
+    const sandbox = await new EcwidSandbox().start();
+    sandbox.seedOrders(10);
+    const keyPrefix = uniqueRedisPrefix('replicas-slow-page');
+    const replica = () =>
+      Test.createTestingModule({
+        imports: [
+          EcwidModule.forRoot({
+            storeId: sandbox.storeId,
+            token: sandbox.token,
+            apiBaseUrl: sandbox.apiBaseUrl,
+            polling: { enabled: true, intervalMinutes: 1 / 60, leaseTtlMs: 1000, pageSize: 10, startFrom: new Date(Date.now() - 3_600_000) },
+            state: { type: 'redis', redis: url, keyPrefix },
+          }),
+        ],
+        providers: [SlowOrderListener],
+      }).compile();
+    const refs: TestingModule[] = [];
+    try {
+      for (let i = 0; i < 2; i++) refs.push(await (await replica()).init());
+      const emitted = () => refs.flatMap((ref) => ref.get(SlowOrderListener).orderIds);
+      for (let waited = 0; new Set(emitted()).size < 10 && waited < 20_000; waited += 100) await sleep(100);
+      // Long enough for a replica that took a lapsed lease to read the window again, had it lapsed.
+      await sleep(3000);
+      expect(new Set(emitted())).toEqual(new Set(sandbox.listOrders().map((o) => o.id)));
+      expect(emitted()).toHaveLength(10);
+    } finally {
+      for (const ref of refs) await ref.close();
+      await sandbox.stop();
+      const admin = new Redis(url);
+      await deleteRedisKeys(admin, keyPrefix);
+      await admin.quit();
+    }
+  }, 40_000);
 
   it('only one replica polls, and killing it with SIGKILL hands polling to the other without losing a change', async () => {
     const sandbox = await new EcwidSandbox().start();

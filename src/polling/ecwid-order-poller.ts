@@ -136,7 +136,17 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
 
   private async cycle(): Promise<EcwidPollResult> {
     const result: EcwidPollResult = { polled: false, orders: 0, deleted: 0, emitted: 0, duplicates: 0, pages: 0 };
-    if (!(await this.renewLease(false))) return result;
+    const takenAt = Date.now();
+    if (!(await this.takeLease())) return result;
+    const lease = new EcwidCycleLease(() => this.takeLease(), takenAt, this.config.polling.leaseTtlMs, () => this.stopped);
+    try {
+      return await this.pollWindow(result, lease);
+    } finally {
+      lease.stop();
+    }
+  }
+
+  private async pollWindow(result: EcwidPollResult, lease: EcwidCycleLease): Promise<EcwidPollResult> {
     result.polled = true;
     const now = Math.floor(this.config.clock() / 1000);
     const cursor = (await this.state.getCursor(this.cursorKey)) ?? this.config.polling.startFrom;
@@ -153,14 +163,14 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
       this.dispatcher.notify(EcwidPollingProgress.EVENT, p),
     );
     for (let pass = 1; ; pass++) {
-      const stable = await this.readChanges(from, to, result, progress);
+      const stable = await this.readChanges(from, to, result, progress, lease);
       if (stable) break;
       if (pass >= MAX_PASSES) {
         this.logger.warn(`Store ${this.config.storeId}: window kept changing over ${MAX_PASSES} passes; the overlap covers it next cycle`);
         break;
       }
     }
-    await this.readDeletions(from, to, result);
+    await this.readDeletions(from, to, result, lease);
     // The cursor is where the next window starts: the overlap re-reads this window's tail, as Ecwid's search can lag.
     await this.state.setCursor(this.cursorKey, Math.max(from, to - this.config.polling.overlapSeconds));
     await progress.finish();
@@ -172,13 +182,13 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
    * a place: on a smaller total the offset steps back by as much. An order entering it could hide such a move, so a
    * grown total asks for another pass. Returns whether the window held still.
    */
-  private async readChanges(from: number, to: number, result: EcwidPollResult, progress: ProgressReporter): Promise<boolean> {
+  private async readChanges(from: number, to: number, result: EcwidPollResult, progress: ProgressReporter, lease: EcwidCycleLease): Promise<boolean> {
     const { pageSize } = this.config.polling;
     let offset = 0;
     let lastTotal: number | undefined;
     let stable = true;
     for (;;) {
-      await this.renewLease(true);
+      await lease.renew();
       const page = await this.orders.search({ updatedFrom: from, updatedTo: to, offset, limit: pageSize });
       if (lastTotal !== undefined && page.total < lastTotal) {
         offset = Math.max(0, offset - (lastTotal - page.total));
@@ -187,7 +197,7 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
       }
       if (lastTotal !== undefined && page.total > lastTotal) stable = false;
       lastTotal = page.total;
-      await this.handleOrders(page.items, result);
+      await this.handleOrders(page.items, result, lease);
       offset += page.items.length;
       result.pages++;
       await progress.page(page.total);
@@ -195,7 +205,7 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
-  private async handleOrders(orders: EcwidOrder[], result: EcwidPollResult): Promise<void> {
+  private async handleOrders(orders: EcwidOrder[], result: EcwidPollResult, lease: EcwidCycleLease): Promise<void> {
     const { storeId } = this.config;
     const snapshots = await this.state.getSnapshots(storeId, orders.map((o) => o.internalId));
     const seen: EcwidOrderSnapshot[] = [];
@@ -204,7 +214,7 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
         result.orders++;
         const facts = classifyPolledOrder(storeId, order, snapshots.get(order.internalId), this.config.polling.createdToleranceSeconds);
         if (!facts) continue;
-        await this.emit(facts, result, order);
+        await this.emit(lease, facts, result, order);
         seen.push(snapshotOf(order));
       }
     } finally {
@@ -212,13 +222,13 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
-  private async readDeletions(from: number, to: number, result: EcwidPollResult): Promise<void> {
+  private async readDeletions(from: number, to: number, result: EcwidPollResult, lease: EcwidCycleLease): Promise<void> {
     // The legacy API keeps no deleted-orders history: with legacy keys only, deletions cannot be polled.
     if (!this.config.token) return;
     const { storeId } = this.config;
     const { pageSize } = this.config.polling;
     for (let offset = 0; ; ) {
-      await this.renewLease(true);
+      await lease.renew();
       const page = await this.orders.deleted({ from, to, offset, limit: pageSize });
       const ids = page.items.map((d) => Number(d.id));
       const snapshots = await this.state.getSnapshots(storeId, ids);
@@ -226,7 +236,7 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
       try {
         for (const [index, deleted] of page.items.entries()) {
           const deletedAt = parseEcwidDateSeconds(deleted.date) ?? to;
-          await this.emit(classifyDeletedOrder(storeId, ids[index], deletedAt, snapshots.get(ids[index])), result);
+          await this.emit(lease, classifyDeletedOrder(storeId, ids[index], deletedAt, snapshots.get(ids[index])), result);
           result.deleted++;
           gone.push(ids[index]);
         }
@@ -239,20 +249,64 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
-  private async emit(facts: EcwidEventFacts, result: EcwidPollResult, order?: EcwidOrder): Promise<void> {
+  private async emit(lease: EcwidCycleLease, facts: EcwidEventFacts, result: EcwidPollResult, order?: EcwidOrder): Promise<void> {
+    lease.assertHeld();
     const event = createEcwidEvent(facts, 'polling', 'api');
     if (order && event instanceof EcwidOrderEvent) event.order = order;
-    // Holding the lease makes this poller the only handler of polling events: an in-flight claim is a dead holder's.
+    // Holding the lease (checked just above, renewed on a timer) makes this poller the only handler of polling events:
+    // an in-flight claim is a dead holder's, or one whose emit began before its lease lapsed.
     if ((await this.pipeline.process(event, { takeOver: true })) === 'emitted') result.emitted++;
     else result.duplicates++;
   }
 
-  /** Takes or renews the lease; mid-cycle, losing it (or shutting down) abandons the window without moving the cursor. */
-  private async renewLease(midCycle: boolean): Promise<boolean> {
-    if (midCycle && this.stopped) throw new EcwidLeaseLostError('the application is shutting down');
+  /** Takes or renews the lease. */
+  private async takeLease(): Promise<boolean> {
     this.holding = await this.state.acquireLease(this.leaseKey, this.holder, this.config.polling.leaseTtlMs);
-    if (!this.holding && midCycle) throw new EcwidLeaseLostError('another replica took the polling lease');
     return this.holding;
+  }
+}
+
+/**
+ * The lease over one cycle, renewed every quarter of its TTL while the cycle runs, however long a page's listeners
+ * take. Once it was lost, may have lapsed, or the app is stopping, the cycle stops before its next emit and the
+ * cursor stays: another replica may already be reading the same window.
+ */
+class EcwidCycleLease {
+  private readonly timer: NodeJS.Timeout;
+  private renewing?: Promise<void>;
+  private lost?: string;
+
+  constructor(
+    private readonly take: () => Promise<boolean>,
+    /** When the renewal that last succeeded was sent: the lease runs for its TTL from then at the latest. */
+    private renewedAt: number,
+    private readonly ttlMs: number,
+    private readonly stopped: () => boolean,
+  ) {
+    this.timer = setInterval(() => void this.renew().catch(() => undefined), Math.max(1, Math.floor(ttlMs / 4)));
+  }
+
+  /** Renews now (one renewal at a time); throws when the lease is no longer held. */
+  async renew(): Promise<void> {
+    this.renewing ??= this.renewOnce().finally(() => (this.renewing = undefined));
+    await this.renewing;
+    this.assertHeld();
+  }
+
+  assertHeld(): void {
+    if (this.stopped()) throw new EcwidLeaseLostError('the application is shutting down');
+    if (this.lost) throw new EcwidLeaseLostError(this.lost);
+    if (Date.now() >= this.renewedAt + this.ttlMs) throw new EcwidLeaseLostError('the polling lease could not be renewed in time');
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  private async renewOnce(): Promise<void> {
+    const sentAt = Date.now();
+    if (await this.take()) this.renewedAt = Math.max(this.renewedAt, sentAt);
+    else this.lost ??= 'another replica took the polling lease';
   }
 }
 
