@@ -12,6 +12,7 @@ import {
   EcwidStateStore,
 } from 'nestjs-ecwid';
 import { EcwidSandbox } from 'nestjs-ecwid/testing';
+import { CapturingLogger } from './support/logger';
 import { EventRecorder } from './support/recorder';
 
 @Injectable()
@@ -38,6 +39,20 @@ class StealableLeaseStore extends EcwidMemoryStateStore {
   /** Resolves once a renewal of the lease was refused. */
   refusal(): Promise<void> {
     return new Promise((resolve) => this.refused.push(resolve));
+  }
+}
+
+/** A memory store that can be made unreachable for lease calls, as Redis is in an outage. */
+class OutageStore extends EcwidMemoryStateStore {
+  down = false;
+  failedLeaseCalls = 0;
+
+  override async acquireLease(key: string, holder: string, ttlMs: number): Promise<boolean> {
+    if (this.down) {
+      this.failedLeaseCalls++;
+      throw new Error('Connection is closed.');
+    }
+    return super.acquireLease(key, holder, ttlMs);
   }
 }
 
@@ -232,6 +247,44 @@ describe('polling the orders API', () => {
     await expect(poller.pollNow()).rejects.toThrow('another replica took the polling lease');
     expect(recorder.events.filter((e) => e.name === 'ecwid.order.created')).toHaveLength(1);
     expect(await state.getCursor(`${sandbox.storeId}:orders`)).toBeUndefined();
+  });
+
+  it('polls again on its interval once the state store is back, logging the outage once instead of backing off', async () => {
+    const state = new OutageStore();
+    const logger = new CapturingLogger();
+    const ref = await Test.createTestingModule({
+      imports: [
+        EcwidModule.forRoot({
+          storeId: sandbox.storeId,
+          token: sandbox.token,
+          apiBaseUrl: sandbox.apiBaseUrl,
+          polling: { enabled: true, intervalMinutes: 1 / 60, leaseTtlMs: 1000 },
+          state,
+          clock,
+        }),
+      ],
+      providers: [EventRecorder],
+    })
+      .setLogger(logger)
+      .compile();
+    await ref.init();
+    refs.push(ref);
+    const recorder = ref.get(EventRecorder);
+    const until = async (done: () => Promise<boolean> | boolean, ms: number) => {
+      for (const deadline = Date.now() + ms; !(await done()) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    };
+    await until(async () => (await state.getCursor(`${sandbox.storeId}:orders`)) !== undefined, 5000);
+    state.down = true;
+    // Eight failed renewals in a row: a backoff doubled per tick would put the next cycle 2^7 intervals away.
+    await until(() => state.failedLeaseCalls >= 8, 10_000);
+    state.down = false;
+    laterSeconds(2);
+    const order = sandbox.createOrder();
+    laterSeconds(2);
+    await until(() => recorder.events.length > 0, 10_000);
+    expect((recorder.events as EcwidOrderEvent[]).map((e) => [e.name, e.orderId])).toEqual([['ecwid.order.created', order.id]]);
+    expect(logger.lines.filter((line) => line.includes('the polling lease cannot be renewed'))).toHaveLength(1);
+    expect(logger.lines.filter((line) => line.includes('polling window held'))).toEqual([]);
   });
 
   it('lets one poller at a time hold the lease of a store', async () => {

@@ -50,8 +50,10 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
   private queue: Promise<unknown> = Promise.resolve();
   private stopped = false;
   private holding = false;
+  /** Failed cycles in a row: the backoff before the next one doubles with each. */
   private failures = 0;
   private nextCycleAt = 0;
+  private renewalFailing = false;
 
   constructor(
     @Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig,
@@ -112,17 +114,43 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
 
   /** Renews or takes the lease often enough that a standby replica takes over within one lease period. */
   private async tick(): Promise<void> {
+    const renewed = await this.renewOnTick();
+    if (renewed) await this.cycleIfDue();
+    const renewEvery = Math.floor(this.config.polling.leaseTtlMs / 4);
+    // Only a holder waits for its next cycle; a standby, or a failed renewal, waits the renewal cadence.
+    this.schedule(renewed && this.holding ? Math.max(0, Math.min(renewEvery, this.nextCycleAt - Date.now())) : renewEvery);
+  }
+
+  /**
+   * A renewal that fails (the state store is unreachable) is no failed cycle: it is retried at the renewal cadence,
+   * logged once per outage, and leaves the cycle backoff alone, so polling resumes on time once the store is back.
+   */
+  private async renewOnTick(): Promise<boolean> {
+    const held = this.holding;
     try {
-      const held = this.holding;
       this.holding = await this.state.acquireLease(this.leaseKey, this.holder, this.config.polling.leaseTtlMs);
-      if (this.holding !== held) {
-        this.logger.log(`Store ${this.config.storeId}: ${this.holder} ${this.holding ? 'holds the polling lease' : 'lost the polling lease'}`);
+    } catch (error) {
+      if (!this.renewalFailing) {
+        const reason = error instanceof Error ? error.message : String(error);
+        this.logger.warn(`Store ${this.config.storeId}: the polling lease cannot be renewed, retrying: ${reason}`);
       }
-      if (this.holding && Date.now() >= this.nextCycleAt) {
-        await this.serialized(() => this.cycle());
-        this.failures = 0;
-        this.nextCycleAt = Date.now() + this.config.polling.intervalMs;
-      }
+      this.renewalFailing = true;
+      return false;
+    }
+    if (this.renewalFailing) this.logger.log(`Store ${this.config.storeId}: the polling lease can be renewed again`);
+    this.renewalFailing = false;
+    if (this.holding !== held) {
+      this.logger.log(`Store ${this.config.storeId}: ${this.holder} ${this.holding ? 'holds the polling lease' : 'lost the polling lease'}`);
+    }
+    return true;
+  }
+
+  private async cycleIfDue(): Promise<void> {
+    if (!this.holding || Date.now() < this.nextCycleAt) return;
+    try {
+      await this.serialized(() => this.cycle());
+      this.failures = 0;
+      this.nextCycleAt = Date.now() + this.config.polling.intervalMs;
     } catch (error) {
       this.failures++;
       const backoff = Math.min(this.config.polling.intervalMs * 2 ** (this.failures - 1), Math.max(MAX_BACKOFF_MS, this.config.polling.intervalMs));
@@ -130,8 +158,6 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
       const reason = error instanceof Error ? error.message : String(error);
       this.logger.warn(`Store ${this.config.storeId}: polling window held, retried in ${Math.round(backoff / 1000)} s: ${reason}`);
     }
-    const renewEvery = Math.floor(this.config.polling.leaseTtlMs / 4);
-    this.schedule(Math.max(0, Math.min(renewEvery, this.nextCycleAt - Date.now())));
   }
 
   private async cycle(): Promise<EcwidPollResult> {
