@@ -501,6 +501,13 @@ describe('configuration', () => {
       expect(inspected.match(/secret_token_value_123/g)).toHaveLength(1);
     });
 
+    it('refuses a fractional pollDelay in the poller JSON, under the instance key', () => {
+      const instance = { storeId: 1, token: 't', configuration: { 'event.poller.configuration': { orders: { pollDelay: 2.5 } } } };
+      expect(problemsOf(instance)).toEqual([{ key: 'event.poller.configuration.orders.pollDelay', message: 'must be a whole number of seconds' }]);
+      const whole = resolveEcwidConfig({ ...instance, configuration: { 'event.poller.configuration': { orders: { pollDelay: 20 } } } });
+      expect(whole.polling.overlapSeconds).toBe(20);
+    });
+
     it('refuses a Redis URL whose password has unescaped reserved characters, naming the key and not the URL', async () => {
       const url = 'redis://default:k9/Qx+S3CRET=@redis.internal:6379';
       const message = 'is not a valid URL (escape reserved characters in the password)';

@@ -287,6 +287,18 @@ describe('polling the orders API', () => {
     expect(logger.lines.filter((line) => line.includes('polling window held'))).toEqual([]);
   });
 
+  it('sends whole seconds to Ecwid when the stored cursor is fractional, and stores a whole cursor', async () => {
+    sandbox.seedOrders(3);
+    const state = new EcwidMemoryStateStore();
+    await state.setCursor(`${sandbox.storeId}:orders`, Math.floor(hourAgo().getTime() / 1000) + 0.5);
+    const { poller, recorder } = await start({}, state);
+    expect(await poller.pollNow()).toMatchObject({ polled: true, emitted: 3 });
+    expect(recorder.events.filter((e) => e.name === 'ecwid.order.created')).toHaveLength(3);
+    expect(Number.isInteger(await state.getCursor(`${sandbox.storeId}:orders`))).toBe(true);
+    laterSeconds(5);
+    expect(await poller.pollNow()).toMatchObject({ polled: true, emitted: 0 });
+  });
+
   it('lets one poller at a time hold the lease of a store', async () => {
     const shared = new EcwidMemoryStateStore();
     sandbox.seedOrders(10);

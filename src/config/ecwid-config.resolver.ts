@@ -444,7 +444,10 @@ function pollerSettings(json: Record<string, unknown> | undefined, key: string, 
   if (orders.filterByUpdatedDate === false) {
     problems.push({ key: `${key}.orders.filterByUpdatedDate`, message: 'must be true: changes are found by their updated date' });
   }
-  return { pageSize, pollDelay: whole('pollDelay', 0), createdCheckTolerance: whole('createdCheckTolerance', 0) };
+  // A fractional delay would make the cursor fractional, and Ecwid refuses a fractional updatedFrom (400).
+  const pollDelay = whole('pollDelay', 0);
+  if (pollDelay !== undefined && !Number.isInteger(pollDelay)) problems.push({ key: `${key}.orders.pollDelay`, message: 'must be a whole number of seconds' });
+  return { pageSize, pollDelay, createdCheckTolerance: whole('createdCheckTolerance', 0) };
 }
 
 function startFromSeconds(value: unknown, key: string, problems: EcwidConfigProblem[]): number | undefined {

@@ -181,7 +181,8 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
       await this.state.setCursor(this.cursorKey, now);
       return result;
     }
-    const from = cursor;
+    // Whole seconds: Ecwid answers 400 to a fractional updatedFrom, and a cursor stored by a custom store may be one.
+    const from = Math.floor(cursor);
     const to = Math.max(now, from);
     result.from = new Date(from * 1000);
     result.to = new Date(to * 1000);
