@@ -25,7 +25,7 @@ describe('the bridge app with ECWID_INSTANCE_FILE', () => {
           'ecwid.order.key': sandbox.orderKey,
           'ecwid.api.base.url': sandbox.apiBaseUrl,
           'event.vendor.type': 'polling',
-          'event.poller.refresh_interval': '0.01',
+          'event.poller.refresh_interval': '0.017',
           'event.notification.callback.url': receiver.url,
           'event.notification.signature.key': 'instance_signature_key',
         },

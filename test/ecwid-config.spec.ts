@@ -501,6 +501,18 @@ describe('configuration', () => {
       expect(inspected.match(/secret_token_value_123/g)).toHaveLength(1);
     });
 
+    it('refuses a poll interval under one second, under the key the user wrote', () => {
+      const message = 'must be at least 1/60 minute (1 second)';
+      expect(problemsOf({ storeId: 1, token: 't', configuration: { 'event.poller.refresh_interval': '0.000001' } })).toEqual([
+        { key: 'event.poller.refresh_interval', message },
+      ]);
+      expect(problemsOf({ storeId: 1, token: 't', polling: { intervalMinutes: 0.01 } })).toEqual([{ key: 'polling.intervalMinutes', message }]);
+      expect(problemsOf(ecwidOptionsFromEnv({ ECWID_STORE_ID: '1', ECWID_TOKEN: 't', ECWID_POLL_INTERVAL_MINUTES: '0.001' }))).toEqual([
+        { key: 'ECWID_POLL_INTERVAL_MINUTES', message },
+      ]);
+      expect(resolveEcwidConfig({ storeId: 1, token: 't', polling: { intervalMinutes: 1 / 60 } }).polling.intervalMs).toBe(1000);
+    });
+
     it('refuses a fractional pollDelay in the poller JSON, under the instance key', () => {
       const instance = { storeId: 1, token: 't', configuration: { 'event.poller.configuration': { orders: { pollDelay: 2.5 } } } };
       expect(problemsOf(instance)).toEqual([{ key: 'event.poller.configuration.orders.pollDelay', message: 'must be a whole number of seconds' }]);

@@ -313,7 +313,7 @@ describe('polling the orders API', () => {
     const { recorder, state } = await start(
       { enabled: undefined, autoStart: undefined },
       new EcwidMemoryStateStore(),
-      { configuration: { 'event.vendor.type': 'polling', 'event.poller.refresh_interval': '0.01' } },
+      { configuration: { 'event.vendor.type': 'polling', 'event.poller.refresh_interval': '0.017' } },
     );
     const until = async (done: () => Promise<boolean> | boolean) => {
       const deadline = Date.now() + 5000;

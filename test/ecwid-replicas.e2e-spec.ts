@@ -142,7 +142,7 @@ describeRedis('several replicas sharing one Redis', () => {
       ECWID_TOKEN: sandbox.token,
       ECWID_API_BASE_URL: sandbox.apiBaseUrl,
       ECWID_POLLING: 'true',
-      ECWID_POLL_INTERVAL_MINUTES: '0.005',
+      ECWID_POLL_INTERVAL_MINUTES: '0.017',
       ECWID_POLL_LEASE_TTL_MS: String(leaseTtlMs),
       ECWID_STATE: url,
       ECWID_STATE_KEY_PREFIX: uniqueRedisPrefix('replicas-polling'),
@@ -195,7 +195,7 @@ describe('the bridge killed with SIGKILL in the middle of a polling backfill', (
       ECWID_API_BASE_URL: sandbox.apiBaseUrl,
       ECWID_POLLING: 'true',
       ECWID_POLL_FROM: new Date(Date.now() - 3_600_000).toISOString(),
-      ECWID_POLL_INTERVAL_MINUTES: '0.01',
+      ECWID_POLL_INTERVAL_MINUTES: '0.017',
       // The killed process still holds the lease; the restarted one takes over when it runs out.
       ECWID_POLL_LEASE_TTL_MS: '2000',
       ECWID_REQUESTS_PER_MINUTE: '60000',

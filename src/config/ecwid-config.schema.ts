@@ -149,7 +149,9 @@ export class EcwidConfigSchema {
   @IsOptional() @IsString(SECRET) @IsNotEmpty(SECRET)
   signatureKey?: string;
 
+  // Shorter intervals round to 0 ms: cycles back to back spend the token's whole request budget, and 0 never backs off.
   @IsOptional() @IsPositive({ message: 'must be a positive number of minutes' })
+  @Min(1 / 60, { message: 'must be at least 1/60 minute (1 second)' })
   @Max(MAX_POLL_INTERVAL_MINUTES, POLL_INTERVAL)
   pollerRefreshIntervalMinutes?: number;
 
