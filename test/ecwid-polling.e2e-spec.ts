@@ -56,6 +56,35 @@ class OutageStore extends EcwidMemoryStateStore {
   }
 }
 
+/** A memory store whose lease calls wait at a gate, as a slow Redis would keep them waiting. */
+class GatedLeaseStore extends EcwidMemoryStateStore {
+  private gate?: Promise<void>;
+  private open?: () => void;
+  private waiting: (() => void)[] = [];
+
+  shutGate(): void {
+    this.gate = new Promise((resolve) => (this.open = resolve));
+  }
+
+  openGate(): void {
+    this.open?.();
+    this.gate = undefined;
+  }
+
+  /** Resolves once a lease call waits at the closed gate. */
+  held(): Promise<void> {
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  override async acquireLease(key: string, holder: string, ttlMs: number): Promise<boolean> {
+    if (this.gate) {
+      for (const waiting of this.waiting.splice(0)) waiting();
+      await this.gate;
+    }
+    return super.acquireLease(key, holder, ttlMs);
+  }
+}
+
 describe('polling the orders API', () => {
   let clockOffsetMs = 0;
   /** The store's and the poller's clock, moved forward by tests instead of sleeping. */
@@ -297,6 +326,38 @@ describe('polling the orders API', () => {
     expect(Number.isInteger(await state.getCursor(`${sandbox.storeId}:orders`))).toBe(true);
     laterSeconds(5);
     expect(await poller.pollNow()).toMatchObject({ polled: true, emitted: 0 });
+  });
+
+  it('on shutdown waits for a tick still taking the lease, starts no cycle after it and leaves the lease free', async () => {
+    sandbox.seedOrders(3);
+    const state = new GatedLeaseStore();
+    state.shutGate();
+    const held = state.held();
+    const ref = await Test.createTestingModule({
+      imports: [
+        EcwidModule.forRoot({
+          storeId: sandbox.storeId,
+          token: sandbox.token,
+          apiBaseUrl: sandbox.apiBaseUrl,
+          polling: { enabled: true, leaseTtlMs: 60_000, startFrom: hourAgo() },
+          state,
+          clock,
+        }),
+      ],
+      providers: [EventRecorder],
+    }).compile();
+    await ref.init();
+    await held;
+    const closing = ref.close();
+    // The tick resumes only once shutdown has had its chance to run past it.
+    await Promise.race([closing, new Promise((resolve) => setTimeout(resolve, 200))]);
+    state.openGate();
+    await closing;
+    // Whatever the tick would still do happens in the next turns of the event loop.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(ref.get(EventRecorder).events).toHaveLength(0);
+    expect(sandbox.requests.filter((r) => r.path.startsWith('/orders'))).toHaveLength(0);
+    expect(await state.acquireLease(`${sandbox.storeId}:orders:poller`, 'another-replica', 1000)).toBe(true);
   });
 
   it('lets one poller at a time hold the lease of a store', async () => {

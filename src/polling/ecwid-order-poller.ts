@@ -45,6 +45,8 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
   private readonly logger = new Logger('EcwidPolling');
   private readonly holder = ecwidLeaseHolderId();
   private timer?: NodeJS.Timeout;
+  /** The tick under way, which shutdown waits for: it may be waiting on the lease. */
+  private ticking?: Promise<void>;
   private running?: Promise<unknown>;
   /** Cycles in this process run one after another, whether the timer or pollNow() started them. */
   private queue: Promise<unknown> = Promise.resolve();
@@ -87,9 +89,11 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
     this.schedule(0);
   }
 
+  /** Waits for the tick and the cycle under way, which stop at their next step, then releases the lease last. */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     clearTimeout(this.timer);
+    await this.ticking;
     await this.running;
     if (this.holding) await this.state.releaseLease(this.leaseKey, this.holder).catch(() => undefined);
     this.holding = false;
@@ -109,12 +113,15 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
 
   private schedule(delayMs: number): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.tick(), delayMs);
+    this.timer = setTimeout(() => {
+      this.ticking = this.tick().finally(() => (this.ticking = undefined));
+    }, delayMs);
   }
 
   /** Renews or takes the lease often enough that a standby replica takes over within one lease period. */
   private async tick(): Promise<void> {
     const renewed = await this.renewOnTick();
+    if (this.stopped) return;
     if (renewed) await this.cycleIfDue();
     const renewEvery = Math.floor(this.config.polling.leaseTtlMs / 4);
     // Only a holder waits for its next cycle; a standby, or a failed renewal, waits the renewal cadence.
@@ -162,8 +169,9 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
 
   private async cycle(): Promise<EcwidPollResult> {
     const result: EcwidPollResult = { polled: false, orders: 0, deleted: 0, emitted: 0, duplicates: 0, pages: 0 };
+    if (this.stopped) return result;
     const takenAt = Date.now();
-    if (!(await this.takeLease())) return result;
+    if (!(await this.takeLease()) || this.stopped) return result;
     const lease = new EcwidCycleLease(() => this.takeLease(), takenAt, this.config.polling.leaseTtlMs, () => this.stopped);
     try {
       return await this.pollWindow(result, lease);
