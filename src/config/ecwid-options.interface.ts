@@ -131,10 +131,13 @@ export interface EcwidModuleOptions extends EcwidInstanceJson {
    */
   state?: EcwidStateStoreOptions | EcwidStateStore;
   /**
-   * Millisecond clock that bounds polling windows and schedules notification retries. Default `Date.now`; tests share
+   * Millisecond clock that bounds polling windows, dates webhook age checks and schedules notification retries. Default `Date.now`; tests share
    * one with the sandbox to move time.
    */
   clock?: () => number;
-  /** Replaces the in-memory dedup store for webhooks only; `state` supersedes it. */
+  /**
+   * Dedups every source (webhooks, ION, polling) in this store instead of `state`, which keeps the rest (cursors,
+   * snapshots, leases, the outbox). With several replicas it must be shared too, or each replica dedups alone.
+   */
   dedupStore?: EcwidDedupStore;
 }
