@@ -23,7 +23,7 @@ describe('notifications across a SIGKILL of the bridge with a full outbox', () =
       ECWID_API_BASE_URL: sandbox.apiBaseUrl,
       ECWID_POLLING: 'true',
       ECWID_POLL_FROM: new Date(Date.now() - 3_600_000).toISOString(),
-      ECWID_POLL_INTERVAL_MINUTES: '0.01',
+      ECWID_POLL_INTERVAL_MINUTES: '0.017',
       ECWID_POLL_LEASE_TTL_MS: '1000',
       ECWID_STATE: `sqlite:${join(mkdtempSync(join(tmpdir(), 'ecwid-outbox-')), 'state.db')}`,
       ECWID_NOTIFICATIONS: 'true',
