@@ -316,6 +316,46 @@ describe('polling the orders API', () => {
     expect(logger.lines.filter((line) => line.includes('polling window held'))).toEqual([]);
   });
 
+  it('takes a cycle cut short by a lost lease for no failure: no warning, and the whole window once it holds the lease again', async () => {
+    sandbox.seedOrders(5);
+    const state = new StealableLeaseStore();
+    const logger = new CapturingLogger();
+    const ref = await Test.createTestingModule({
+      imports: [
+        EcwidModule.forRoot({
+          storeId: sandbox.storeId,
+          token: sandbox.token,
+          apiBaseUrl: sandbox.apiBaseUrl,
+          polling: { enabled: true, intervalMinutes: 1 / 60, leaseTtlMs: 1000, startFrom: hourAgo() },
+          state,
+          clock,
+        }),
+      ],
+      providers: [EventRecorder],
+    })
+      .setLogger(logger)
+      .compile();
+    await ref.init();
+    refs.push(ref);
+    // Before the first tick, which init only scheduled: another replica holds the lease for a moment while the first
+    // order's listener runs, then lets it go.
+    const recorder = ref.get(EventRecorder);
+    const original = recorder.record.bind(recorder);
+    recorder.record = async (event) => {
+      original(event);
+      if (recorder.events.length === 1) {
+        state.stolen = true;
+        await state.refusal();
+        state.stolen = false;
+      }
+    };
+    const ids = () => new Set(recorder.events.map((e) => e.eventId));
+    for (const deadline = Date.now() + 10_000; ids().size < 5 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    expect(ids().size).toBe(5);
+    expect(logger.lines.filter((line) => line.includes('polling cycle stopped before its end'))).toHaveLength(1);
+    expect(logger.lines.filter((line) => line.includes('polling window held'))).toEqual([]);
+  });
+
   it('sends whole seconds to Ecwid when the stored cursor is fractional, and stores a whole cursor', async () => {
     sandbox.seedOrders(3);
     const state = new EcwidMemoryStateStore();

@@ -159,6 +159,11 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
       this.failures = 0;
       this.nextCycleAt = Date.now() + this.config.polling.intervalMs;
     } catch (error) {
+      // The window did not fail: the lease holder, or this replica once it holds the lease again, reads it whole.
+      if (error instanceof EcwidLeaseLostError) {
+        if (!this.stopped) this.logger.log(`Store ${this.config.storeId}: polling cycle stopped before its end: ${error.message}`);
+        return;
+      }
       this.failures++;
       const backoff = Math.min(this.config.polling.intervalMs * 2 ** (this.failures - 1), Math.max(MAX_BACKOFF_MS, this.config.polling.intervalMs));
       this.nextCycleAt = Date.now() + backoff;
