@@ -33,6 +33,26 @@ describe('EcwidRateLimiter', () => {
     expect(limiter.limit).toBe(2);
   });
 
+  it('keeps its window on a monotonic clock, so a wall clock stepped back does not hold callers for as long', async () => {
+    const realNow = Date.now;
+    let step = 0;
+    // The wall clock from before the limiter exists, as the OS would step it under everyone.
+    const wallClock = jest.spyOn(Date, 'now').mockImplementation(() => realNow() + step);
+    try {
+      const limiter = new EcwidRateLimiter(2, 100);
+      await limiter.acquire();
+      await limiter.acquire();
+      step = -600_000;
+      const outcome = await Promise.race([
+        limiter.acquire().then(() => 'acquired'),
+        new Promise((resolve) => setTimeout(() => resolve('still waiting'), 2_000)),
+      ]);
+      expect(outcome).toBe('acquired');
+    } finally {
+      wallClock.mockRestore();
+    }
+  });
+
   it('serves waiting callers in arrival order', async () => {
     const limiter = new EcwidRateLimiter(1, 20);
     const order: number[] = [];
@@ -43,14 +63,14 @@ describe('EcwidRateLimiter', () => {
   it('holds everyone back while paused after a 429', async () => {
     const limiter = new EcwidRateLimiter(100, 60_000);
     const pausedAt = Date.now();
-    limiter.pause(pausedAt + 150);
+    limiter.pauseFor(150);
     await limiter.acquire();
     expect(Date.now() - pausedAt).toBeGreaterThanOrEqual(148);
   });
 
   it('refuses a caller whose turn meets a pause longer than it allows, and serves the next callers after it', async () => {
     const limiter = new EcwidRateLimiter(100, 60_000);
-    limiter.pause(Date.now() + 3_600_000);
+    limiter.pauseFor(3_600_000);
     const refused = limiter.acquire(60_000).catch((e: unknown) => e);
     const alsoRefused = limiter.acquire(60_000).catch((e: unknown) => e);
     await expect(refused).resolves.toBeInstanceOf(EcwidRateLimitPause);
@@ -60,7 +80,7 @@ describe('EcwidRateLimiter', () => {
 
     // A caller behind a refused one is still served, once the pause it accepts is over.
     const short = new EcwidRateLimiter(1, 20);
-    short.pause(Date.now() + 100);
+    short.pauseFor(100);
     const impatient = short.acquire(10).catch((e: unknown) => e);
     const patient = short.acquire();
     expect(await impatient).toBeInstanceOf(EcwidRateLimitPause);

@@ -40,10 +40,11 @@ export class EcwidRateLimiter {
   private pausedUntil = 0;
   private queue: Promise<void> = Promise.resolve();
 
+  /** `now` is monotonic by default: a wall clock stepped back (a VM resumed, NTP) must not hold callers for as long. */
   constructor(
     limit: number,
     readonly windowMs = 60_000,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.starts = new Array<number>(limit).fill(-Infinity);
   }
@@ -72,9 +73,9 @@ export class EcwidRateLimiter {
     return stopping && !stopping.aborted ? this.leftOnAbort(turn, stopping, caller) : turn;
   }
 
-  /** After a 429, nobody on this token sends until `untilMs`. */
-  pause(untilMs: number): void {
-    this.pausedUntil = Math.max(this.pausedUntil, untilMs);
+  /** After a 429, nobody on this token sends for `ms`. */
+  pauseFor(ms: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, this.now() + ms);
   }
 
   /**

@@ -85,7 +85,7 @@ export async function callWithRetries<T>(call: EcwidRetryingCall<T>): Promise<T>
 
     const hintedMs = outcome.retryAfter === undefined ? undefined : outcome.retryAfter * 1000;
     const waitMs = hintedMs ?? backoffMs(attempt, call.http);
-    if (outcome.status === 429) call.limiter.pause(Date.now() + waitMs);
+    if (outcome.status === 429) call.limiter.pauseFor(waitMs);
     if (!mayRetry(outcome, call.idempotent) || attempt > maxRetries || call.stopping?.aborted) throw call.toError(outcome, attempt);
     if (hintedMs !== undefined && hintedMs > (outcome.status === 429 ? longestPauseMs : retryMaxDelayMs)) {
       throw call.toError(outcome, attempt);
