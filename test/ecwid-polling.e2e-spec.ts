@@ -108,8 +108,9 @@ describe('polling the orders API', () => {
     polling: EcwidModuleOptions['polling'] = {},
     state: EcwidStateStore = new EcwidMemoryStateStore(),
     extra: Partial<EcwidModuleOptions> = {},
+    logger?: CapturingLogger,
   ): Promise<{ poller: EcwidOrderPoller; recorder: EventRecorder; progress: ProgressRecorder; state: EcwidStateStore }> {
-    const ref = await Test.createTestingModule({
+    const builder = Test.createTestingModule({
       imports: [
         EcwidModule.forRoot({
           storeId: sandbox.storeId,
@@ -123,13 +124,18 @@ describe('polling the orders API', () => {
         }),
       ],
       providers: [EventRecorder, ProgressRecorder],
-    }).compile();
+    });
+    const ref = await (logger ? builder.setLogger(logger) : builder).compile();
     await ref.init();
     refs.push(ref);
     return { poller: ref.get(EcwidOrderPoller), recorder: ref.get(EventRecorder), progress: ref.get(ProgressRecorder), state };
   }
 
   const hourAgo = () => new Date(clock() - 3_600_000);
+  /** Waits until `done` holds or `ms` have passed; the assertions after it say which. */
+  const until = async (done: () => Promise<boolean> | boolean, ms: number) => {
+    for (const deadline = Date.now() + ms; !(await done()) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+  };
   const laterSeconds = (s: number) => {
     clockOffsetMs += s * 1000;
   };
@@ -281,27 +287,7 @@ describe('polling the orders API', () => {
   it('polls again on its interval once the state store is back, logging the outage once instead of backing off', async () => {
     const state = new OutageStore();
     const logger = new CapturingLogger();
-    const ref = await Test.createTestingModule({
-      imports: [
-        EcwidModule.forRoot({
-          storeId: sandbox.storeId,
-          token: sandbox.token,
-          apiBaseUrl: sandbox.apiBaseUrl,
-          polling: { enabled: true, intervalMinutes: 1 / 60, leaseTtlMs: 1000 },
-          state,
-          clock,
-        }),
-      ],
-      providers: [EventRecorder],
-    })
-      .setLogger(logger)
-      .compile();
-    await ref.init();
-    refs.push(ref);
-    const recorder = ref.get(EventRecorder);
-    const until = async (done: () => Promise<boolean> | boolean, ms: number) => {
-      for (const deadline = Date.now() + ms; !(await done()) && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
-    };
+    const { recorder } = await start({ autoStart: true, intervalMinutes: 1 / 60, leaseTtlMs: 1000 }, state, {}, logger);
     await until(async () => (await state.getCursor(`${sandbox.storeId}:orders`)) !== undefined, 5000);
     state.down = true;
     // Eight failed renewals in a row: a backoff doubled per tick would put the next cycle 2^7 intervals away.
@@ -320,26 +306,10 @@ describe('polling the orders API', () => {
     sandbox.seedOrders(5);
     const state = new StealableLeaseStore();
     const logger = new CapturingLogger();
-    const ref = await Test.createTestingModule({
-      imports: [
-        EcwidModule.forRoot({
-          storeId: sandbox.storeId,
-          token: sandbox.token,
-          apiBaseUrl: sandbox.apiBaseUrl,
-          polling: { enabled: true, intervalMinutes: 1 / 60, leaseTtlMs: 1000, startFrom: hourAgo() },
-          state,
-          clock,
-        }),
-      ],
-      providers: [EventRecorder],
-    })
-      .setLogger(logger)
-      .compile();
-    await ref.init();
-    refs.push(ref);
+    const polling = { autoStart: true, intervalMinutes: 1 / 60, leaseTtlMs: 1000, startFrom: hourAgo() };
+    const { recorder } = await start(polling, state, {}, logger);
     // Before the first tick, which init only scheduled: another replica holds the lease for a moment while the first
     // order's listener runs, then lets it go.
-    const recorder = ref.get(EventRecorder);
     const original = recorder.record.bind(recorder);
     recorder.record = async (event) => {
       original(event);
@@ -350,7 +320,7 @@ describe('polling the orders API', () => {
       }
     };
     const ids = () => new Set(recorder.events.map((e) => e.eventId));
-    for (const deadline = Date.now() + 10_000; ids().size < 5 && Date.now() < deadline; ) await new Promise((r) => setTimeout(r, 20));
+    await until(() => ids().size >= 5, 10_000);
     expect(ids().size).toBe(5);
     expect(logger.lines.filter((line) => line.includes('polling cycle stopped before its end'))).toHaveLength(1);
     expect(logger.lines.filter((line) => line.includes('polling window held'))).toEqual([]);
