@@ -386,16 +386,12 @@ describe('polling the orders API', () => {
       new EcwidMemoryStateStore(),
       { configuration: { 'event.vendor.type': 'polling', 'event.poller.refresh_interval': '0.017' } },
     );
-    const until = async (done: () => Promise<boolean> | boolean) => {
-      const deadline = Date.now() + 5000;
-      while (!(await done()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
-    };
     // Its first cycle marks "now"; only what changes after that is news.
-    await until(async () => (await state.getCursor(`${sandbox.storeId}:orders`)) !== undefined);
+    await until(async () => (await state.getCursor(`${sandbox.storeId}:orders`)) !== undefined, 5000);
     laterSeconds(2);
     sandbox.createOrder();
     laterSeconds(2);
-    await until(() => recorder.events.length > 0);
+    await until(() => recorder.events.length > 0, 5000);
     expect(recorder.names).toEqual(['ecwid.order.created']);
   });
 });
