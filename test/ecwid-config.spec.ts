@@ -14,6 +14,7 @@ import {
   ecwidOptionsFromEnv,
   EcwidModuleOptions,
   EcwidOptionsFactory,
+  EcwidMemoryDedupStore,
   EcwidMemoryStateStore,
   EcwidStateStore,
   InjectEcwidStateStore,
@@ -403,8 +404,20 @@ describe('configuration', () => {
     expect(await remembered({ ...ecwidOptionsFromEnv({ ECWID_STORE_ID: '1', ECWID_CLIENT_SECRET: 's', ECWID_STATE: 'memory' }), ...base })).toBe(2);
     expect(await remembered({ ...base, state: { type: 'memory', maxDedupEntries: 3 } })).toBe(3);
     expect(problemsOf({ ...base, state: { type: 'memory', maxDedupEntries: 0 } })).toEqual([
-      { key: 'state.maxDedupEntries', message: 'must be a whole number, at least 1' },
+      { key: 'state.maxDedupEntries', message: 'must be a whole number from 1 to 67108864' },
     ]);
+  });
+
+  it('refuses a dedup bound over 2^26 ids at boot, not when the store first allocates its index', () => {
+    const base = { storeId: 1, clientSecret: 's' };
+    expect(problemsOf({ ...base, webhooks: { dedupMaxEntries: 2 ** 26 + 1 } })).toEqual([
+      { key: 'webhooks.dedupMaxEntries', message: 'must be 67108864 or less' },
+    ]);
+    expect(problemsOf({ ...base, state: { type: 'memory', maxDedupEntries: 2 ** 26 + 1 } })).toEqual([
+      { key: 'state.maxDedupEntries', message: 'must be a whole number from 1 to 67108864' },
+    ]);
+    expect(() => resolveEcwidConfig({ ...base, webhooks: { dedupMaxEntries: 2 ** 26 } })).not.toThrow();
+    expect(() => new EcwidMemoryDedupStore(2 ** 26 + 1)).toThrow('maxEntries must be a whole number from 1 to 67108864');
   });
 
   it('reports option groups, a state, a dedup store or a clock of the wrong kind in the one error, not a TypeError or silence', async () => {

@@ -167,12 +167,25 @@ describe('EcwidMemoryDedupStore', () => {
       }
     }
 
+    /** Ids of only three hashes, whose home cells are the index's last two and its second: runs are long and wrap around. */
+    class CollidingStore extends EcwidMemoryDedupStore {
+      protected override hashOf(eventId: string): number {
+        return [-2, -1, 1][eventId.length % 3];
+      }
+    }
+
     // 40 slots keep the ring evicting live ids; 400 and 3,000 let most ids expire, or be released, before they leave.
-    it.each([40, 400, 3000])('answers as the model does with room for %d ids', async (max) => {
+    it.each([
+      [40, EcwidMemoryDedupStore],
+      [400, EcwidMemoryDedupStore],
+      [3000, EcwidMemoryDedupStore],
+      [40, CollidingStore],
+      [400, CollidingStore],
+    ])('answers as the model does with room for %d ids (%p)', async (max, Store) => {
       const random = seeded(max);
       const ids = Array.from({ length: Math.ceil(max * 0.75) + 5 }, (_, i) => `1003:event-${i}`);
       let at = 5_000_000;
-      const store = new EcwidMemoryDedupStore(max, () => at);
+      const store = new Store(max, () => at);
       const model = new Model(max);
       for (let step = 0; step < 20_000; step += 1) {
         at += Math.floor(random() * 40);

@@ -2,6 +2,7 @@ import { validateSync } from 'class-validator';
 import {
   DEFAULT_API_BASE_URL,
   DEFAULT_DEDUP_MAX_ENTRIES,
+  MAX_DEDUP_ENTRIES,
   DEFAULT_DEDUP_TTL_SECONDS,
   DEFAULT_HYDRATE_TIMEOUT_MS,
   DEFAULT_MAX_RETRIES,
@@ -400,8 +401,8 @@ function stateProblems(state: unknown, declaredKey: string | undefined): EcwidCo
     return [{ key: declaredKey ?? 'state.redis', message: 'is not a valid URL (escape reserved characters in the password)' }];
   }
   const max = options.maxDedupEntries;
-  if (max !== undefined && (!Number.isInteger(max) || (max as number) < 1)) {
-    return [{ key: 'state.maxDedupEntries', message: 'must be a whole number, at least 1' }];
+  if (max !== undefined && (!Number.isInteger(max) || (max as number) < 1 || (max as number) > MAX_DEDUP_ENTRIES)) {
+    return [{ key: 'state.maxDedupEntries', message: `must be a whole number from 1 to ${MAX_DEDUP_ENTRIES}` }];
   }
   return [];
 }

@@ -14,6 +14,7 @@ import {
   Max,
   Min,
 } from 'class-validator';
+import { MAX_DEDUP_ENTRIES } from '../ecwid.constants';
 
 const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 const SECRET = { message: 'must be a non-empty string' };
@@ -111,6 +112,7 @@ export class EcwidConfigSchema {
   maxEventAgeSeconds?: number;
 
   @IsOptional() @IsInt({ message: 'must be a whole number' }) @Min(1, { message: 'must be at least 1' })
+  @Max(MAX_DEDUP_ENTRIES, { message: `must be ${MAX_DEDUP_ENTRIES} or less` })
   dedupMaxEntries?: number;
 
   @IsOptional() @IsIn(['ecwid'], { message: 'must be "ecwid": this module serves the Ecwid element' })
