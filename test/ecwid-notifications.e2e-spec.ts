@@ -243,6 +243,50 @@ describe('callback notifications', () => {
     }
   }, 60_000);
 
+  it('sends a notification from one replica when its send alone outlasts the lease', async () => {
+    // The callback answers the first request after 2.5 s, two and a half times the 1 s lease.
+    const seen: string[] = [];
+    const slow = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => {
+        seen.push(String(req.headers['elements-webhook-id']));
+        setTimeout(() => res.writeHead(200).end('{}'), seen.length === 1 ? 2500 : 0);
+      });
+    });
+    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
+    const replicas: TestApp[] = [];
+    try {
+      const state = new EcwidMemoryStateStore();
+      const callbackUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/callback`;
+      for (let i = 0; i < 2; i += 1) {
+        replicas.push(
+          await startApp('express', {
+            imports: [
+              EcwidModule.forRoot({
+                storeId: STORE_ID,
+                clientSecret: CLIENT_SECRET,
+                notifications: { enabled: true, callbackUrl, timeoutMs: 5000 },
+                polling: { leaseTtlMs: 1000 },
+                state,
+              }),
+            ],
+          }),
+        );
+      }
+      expect((await deliver(replicas[0].url, orderWebhook('order.created'))).status).toBe(200);
+      const service = replicas[0].app.get(EcwidNotificationsService);
+      await eventually(async () => (await service.backlog()).pending === 0 && seen.length > 0, 10_000, 50);
+      expect(await service.backlog()).toEqual({ entries: 0, pending: 0, parked: 0 });
+      // The standby has had a second and more of rounds, past the lease, to send it again.
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      expect(seen).toHaveLength(1);
+    } finally {
+      for (const replica of replicas) await replica.close();
+      slow.closeAllConnections();
+      await new Promise((resolve) => slow.close(resolve));
+    }
+  }, 30_000);
+
   it('reads the disabled flag once a round, and no body, while every notification waits for its retry', async () => {
     const state = new ReadCounter();
     const app = await webhookApp({ retryUnitMs: 60_000 }, { state });

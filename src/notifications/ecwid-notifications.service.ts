@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import { requestWithin } from '../orders/ecwid-axios';
 import { retryAfterSeconds } from '../orders/ecwid-retry';
+import { EcwidHeldLease } from '../state/ecwid-held-lease';
 import { ecwidLeaseHolderId } from '../state/ecwid-lease-holder';
 import { ECWID_RESOLVED_CONFIG, ECWID_STATE_STORE, NOTIFY_BATCH_POLLING, NOTIFY_BATCH_WEBHOOK } from '../ecwid.constants';
 import { EcwidEventDispatcher } from '../events/ecwid-event.dispatcher';
@@ -32,6 +33,12 @@ const ENTRIES_FORMED_PER_TICK = 200;
  */
 const ENTRIES_READ_PER_TICK = 5000;
 const DISABLED_FLAG = 'disabled';
+
+/** One round of forming and sending: the lease it runs under, and when it ends. */
+interface Round {
+  lease: EcwidHeldLease;
+  endsAt: number;
+}
 
 /** A pending notification in a round: the body is at hand for those formed in it, and read for the others when sent. */
 interface Queued {
@@ -151,24 +158,32 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
   }
 
   private async round(): Promise<void> {
-    // Half a lease, in real time as the lease runs: a round that renews before each step still ends long before a
-    // standby could take over.
-    const endsAt = Date.now() + this.config.polling.leaseTtlMs / 2;
+    const takenAt = Date.now();
     if (!(await this.holdLease())) return;
-    if (await this.isDisabled()) return;
-    const pending = await this.state.listRecords(this.collections.pending);
-    const queued: Queued[] = pending.map(({ value }) => ({ n: JSON.parse(value) as EcwidQueuedNotification }));
-    const formed = await this.formNotifications(queued, endsAt);
-    if (!formed) return;
-    await this.deliverDue([...queued, ...formed], endsAt);
+    const { leaseTtlMs } = this.config.polling;
+    // Renewed on a timer for as long as the round runs, a send slower than the lease included, so a standby takes
+    // over only from a sender that stopped.
+    const lease = new EcwidHeldLease('notification sender', () => this.holdLease(), takenAt, leaseTtlMs, () => this.stopped);
+    // Ended after half a lease all the same: the next round forms what queued meanwhile and reads the flag again.
+    const round: Round = { lease, endsAt: takenAt + leaseTtlMs / 2 };
+    try {
+      if (await this.isDisabled()) return;
+      const pending = await this.state.listRecords(this.collections.pending);
+      const queued: Queued[] = pending.map(({ value }) => ({ n: JSON.parse(value) as EcwidQueuedNotification }));
+      const formed = await this.formNotifications(queued, round);
+      if (!formed) return;
+      await this.deliverDue([...queued, ...formed], round);
+    } finally {
+      lease.stop();
+    }
   }
 
   /**
-   * Renews the lease before a step that writes or sends: false ends the round, when another replica took the lease
-   * (it sends the queue from now on) or the round has run its time.
+   * Whether the round may take a step that writes or sends: not when the lease may have passed to another replica
+   * (which sends the queue from now on), the app is stopping, or the round has run its time.
    */
-  private async mayContinue(endsAt: number): Promise<boolean> {
-    return !this.stopped && Date.now() < endsAt && (await this.holdLease());
+  private mayContinue({ lease, endsAt }: Round): boolean {
+    return lease.lostReason() === undefined && Date.now() < endsAt;
   }
 
   private holdLease(): Promise<boolean> {
@@ -180,7 +195,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
    * order that has a notification pending wait behind it; the ones of other orders are formed past them. Undefined
    * when the round must end: entries not formed stay in the outbox, for the next round or the replica that took the lease.
    */
-  private async formNotifications(pending: Queued[], endsAt: number): Promise<Queued[] | undefined> {
+  private async formNotifications(pending: Queued[], round: Round): Promise<Queued[] | undefined> {
     const blocked = new Set(pending.flatMap(({ n }) => n.orderKeys));
     const queued: Queued[] = [];
     let batch: Array<{ id: string; entry: EcwidOutboxEntry }> = [];
@@ -188,7 +203,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     let ended = false;
     const flush = async () => {
       if (batch.length === 0 || ended) return;
-      ended = !(await this.mayContinue(endsAt));
+      ended = !this.mayContinue(round);
       if (ended) return;
       const taken = batch;
       batch = [];
@@ -273,11 +288,11 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
   }
 
   /** Sends due notifications oldest first; one still waiting holds back later ones that share an order. */
-  private async deliverDue(queue: Queued[], endsAt: number): Promise<void> {
+  private async deliverDue(queue: Queued[], round: Round): Promise<void> {
     const held = new Set<string>();
     for (const { n, body } of queue) {
       const waiting = n.orderKeys.some((k) => held.has(k)) || n.nextAttemptAt > this.config.clock();
-      if (!waiting && !(await this.mayContinue(endsAt))) return;
+      if (!waiting && !this.mayContinue(round)) return;
       const outcome = waiting ? 'failed' : await this.deliver(n, body);
       if (outcome === 'disabled') return;
       if (outcome === 'failed') for (const k of n.orderKeys) held.add(k);

@@ -1,5 +1,6 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
+import { EcwidHeldLease, EcwidLeaseLostError } from '../state/ecwid-held-lease';
 import { ecwidLeaseHolderId } from '../state/ecwid-lease-holder';
 import { ECWID_RESOLVED_CONFIG, ECWID_STATE_STORE } from '../ecwid.constants';
 import { EcwidEventDispatcher } from '../events/ecwid-event.dispatcher';
@@ -23,11 +24,6 @@ export interface EcwidPollResult {
   emitted: number;
   duplicates: number;
   pages: number;
-}
-
-/** A cycle stops when the lease is lost, so two replicas never read the same window at once. */
-class EcwidLeaseLostError extends Error {
-  override readonly name = 'EcwidLeaseLostError';
 }
 
 /** Windows that still change after this many passes are left to the next cycle's overlap. */
@@ -177,7 +173,7 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
     if (this.stopped) return result;
     const takenAt = Date.now();
     if (!(await this.takeLease()) || this.stopped) return result;
-    const lease = new EcwidCycleLease(() => this.takeLease(), takenAt, this.config.polling.leaseTtlMs, () => this.stopped);
+    const lease = new EcwidHeldLease('polling', () => this.takeLease(), takenAt, this.config.polling.leaseTtlMs, () => this.stopped);
     try {
       return await this.pollWindow(result, lease);
     } finally {
@@ -185,7 +181,7 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
-  private async pollWindow(result: EcwidPollResult, lease: EcwidCycleLease): Promise<EcwidPollResult> {
+  private async pollWindow(result: EcwidPollResult, lease: EcwidHeldLease): Promise<EcwidPollResult> {
     result.polled = true;
     const now = Math.floor(this.config.clock() / 1000);
     const cursor = (await this.state.getCursor(this.cursorKey)) ?? this.config.polling.startFrom;
@@ -222,7 +218,7 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
    * a place: on a smaller total the offset steps back by as much. An order entering it could hide such a move, so a
    * grown total asks for another pass. Returns whether the window held still.
    */
-  private async readChanges(from: number, to: number, result: EcwidPollResult, progress: ProgressReporter, lease: EcwidCycleLease): Promise<boolean> {
+  private async readChanges(from: number, to: number, result: EcwidPollResult, progress: ProgressReporter, lease: EcwidHeldLease): Promise<boolean> {
     const { pageSize } = this.config.polling;
     let offset = 0;
     let lastTotal: number | undefined;
@@ -245,7 +241,7 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
-  private async handleOrders(orders: EcwidOrder[], result: EcwidPollResult, lease: EcwidCycleLease): Promise<void> {
+  private async handleOrders(orders: EcwidOrder[], result: EcwidPollResult, lease: EcwidHeldLease): Promise<void> {
     const { storeId } = this.config;
     const snapshots = await this.state.getSnapshots(storeId, orders.map((o) => o.internalId));
     const seen: EcwidOrderSnapshot[] = [];
@@ -262,7 +258,7 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
-  private async readDeletions(from: number, to: number, result: EcwidPollResult, lease: EcwidCycleLease): Promise<void> {
+  private async readDeletions(from: number, to: number, result: EcwidPollResult, lease: EcwidHeldLease): Promise<void> {
     // The legacy API keeps no deleted-orders history: with legacy keys only, deletions cannot be polled.
     if (!this.config.token) return;
     const { storeId } = this.config;
@@ -289,7 +285,7 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
     }
   }
 
-  private async emit(lease: EcwidCycleLease, facts: EcwidEventFacts, result: EcwidPollResult, order?: EcwidOrder): Promise<void> {
+  private async emit(lease: EcwidHeldLease, facts: EcwidEventFacts, result: EcwidPollResult, order?: EcwidOrder): Promise<void> {
     lease.assertHeld();
     const event = createEcwidEvent(facts, 'polling', 'api');
     if (order && event instanceof EcwidOrderEvent) event.order = order;
@@ -303,50 +299,6 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
   private async takeLease(): Promise<boolean> {
     this.holding = await this.state.acquireLease(this.leaseKey, this.holder, this.config.polling.leaseTtlMs);
     return this.holding;
-  }
-}
-
-/**
- * The lease over one cycle, renewed every quarter of its TTL while the cycle runs, however long a page's listeners
- * take. Once it was lost, may have lapsed, or the app is stopping, the cycle stops before its next emit and the
- * cursor stays: another replica may already be reading the same window.
- */
-class EcwidCycleLease {
-  private readonly timer: NodeJS.Timeout;
-  private renewing?: Promise<void>;
-  private lost?: string;
-
-  constructor(
-    private readonly take: () => Promise<boolean>,
-    /** When the renewal that last succeeded was sent: the lease runs for its TTL from then at the latest. */
-    private renewedAt: number,
-    private readonly ttlMs: number,
-    private readonly stopped: () => boolean,
-  ) {
-    this.timer = setInterval(() => void this.renew().catch(() => undefined), Math.max(1, Math.floor(ttlMs / 4)));
-  }
-
-  /** Renews now (one renewal at a time); throws when the lease is no longer held. */
-  async renew(): Promise<void> {
-    this.renewing ??= this.renewOnce().finally(() => (this.renewing = undefined));
-    await this.renewing;
-    this.assertHeld();
-  }
-
-  assertHeld(): void {
-    if (this.stopped()) throw new EcwidLeaseLostError('the application is shutting down');
-    if (this.lost) throw new EcwidLeaseLostError(this.lost);
-    if (Date.now() >= this.renewedAt + this.ttlMs) throw new EcwidLeaseLostError('the polling lease could not be renewed in time');
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
-  }
-
-  private async renewOnce(): Promise<void> {
-    const sentAt = Date.now();
-    if (await this.take()) this.renewedAt = Math.max(this.renewedAt, sentAt);
-    else this.lost ??= 'another replica took the polling lease';
   }
 }
 
