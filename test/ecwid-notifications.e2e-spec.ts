@@ -58,6 +58,7 @@ class ReadCounter extends EcwidMemoryStateStore {
   readonly watched: string[] = [];
   leaseCalls = 0;
   flagReads = 0;
+  pendingReads = 0;
   watchedReads = 0;
 
   override async acquireLease(key: string, holder: string, ttlMs: number): Promise<boolean> {
@@ -68,6 +69,7 @@ class ReadCounter extends EcwidMemoryStateStore {
   override async listRecords(collection: string, options?: { afterId?: string; limit?: number }) {
     const records = await super.listRecords(collection, options);
     if (collection.endsWith(':flags')) this.flagReads += 1;
+    if (collection.endsWith(':pending')) this.pendingReads += 1;
     this.watchedReads += records.filter((r) => this.watched.some((w) => r.value.includes(w))).length;
     return records;
   }
@@ -310,6 +312,31 @@ describe('callback notifications', () => {
     expect(receiver.received).toHaveLength(3);
   });
 
+  it('reads no pending notification while none is due and nothing new is queued, and sends a new change at once', async () => {
+    const state = new ReadCounter();
+    const app = await webhookApp({ retryUnitMs: 60_000 }, { state });
+    receiver.answerWith(...Array<number>(10).fill(500));
+    const changes = Array.from({ length: 3 }, () => orderWebhook('order.created'));
+    for (const [i, payload] of changes.entries()) {
+      expect((await deliver(app.url, payload)).status).toBe(200);
+      await receiver.waitFor((r) => r.length === i + 1);
+    }
+    // Every notification failed once and waits 4 minutes; let the round that sent the last one finish.
+    const leases = state.leaseCalls;
+    await eventually(async () => state.leaseCalls >= leases + 2, 5000);
+    const start = { leases: state.leaseCalls, pendingReads: state.pendingReads };
+    await eventually(async () => state.leaseCalls >= start.leases + 8, 10_000);
+    expect(state.leaseCalls - start.leases).toBeGreaterThanOrEqual(8);
+    // Eight rounds or more, about 2 s: at most one of them read the queue.
+    expect(state.pendingReads - start.pendingReads).toBeLessThanOrEqual(1);
+
+    // A new change ends the wait at the next round, not after it.
+    const sentAt = Date.now();
+    expect((await deliver(app.url, orderWebhook('order.created'))).status).toBe(200);
+    await receiver.waitFor((r) => r.length === 4);
+    expect(Date.now() - sentAt).toBeLessThan(2000);
+  });
+
   it('parks a notification after its last retry, reports it, and replays it on demand', async () => {
     const app = await webhookApp({ maxRetries: 2 });
     receiver.answerWith(500, 500, 500);
@@ -322,8 +349,10 @@ describe('callback notifications', () => {
     expect(failed.body.message.events[0].objectId).toBe((payload.data as { orderId: string }).orderId);
     expect(app.app.get(ProblemRecorder).seen.map((s) => s.name)).toEqual([EcwidNotificationProblem.FAILED]);
 
+    // A few rounds later the sender, with nothing queued, skips its rounds; a replay wakes it up at once.
+    await new Promise((resolve) => setTimeout(resolve, 600));
     expect(await service.replay(failed.id)).toBe(true);
-    await receiver.waitFor(() => receiver.delivered.length === 1);
+    await receiver.waitFor(() => receiver.delivered.length === 1, 2000);
     expect(receiver.delivered[0].id).toBe(failed.id);
     expect(await service.listFailed()).toEqual([]);
   });

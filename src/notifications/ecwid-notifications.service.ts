@@ -33,11 +33,29 @@ const ENTRIES_FORMED_PER_TICK = 200;
  */
 const ENTRIES_READ_PER_TICK = 5000;
 const DISABLED_FLAG = 'disabled';
+/**
+ * How long a sender with nothing to send skips its rounds' full reads, at most: how late it sees a notification that
+ * another replica replayed or re-enabled, or an outbox entry written out of sequence order. Its own replays and new
+ * outbox entries end the wait at once.
+ */
+const MAX_IDLE_MS = 5_000;
 
 /** One round of forming and sending: the lease it runs under, and when it ends. */
 interface Round {
   lease: EcwidHeldLease;
   endsAt: number;
+  /** The newest outbox entry the round read. */
+  lastEntryId?: string;
+}
+
+/**
+ * A sender with nothing to send until the earliest retry is due (`dueAt`, by the module's clock), for MAX_IDLE_MS
+ * at most (`until`, in real time), unless an outbox entry newer than `lastEntryId` arrives.
+ */
+interface Idle {
+  dueAt: number;
+  until: number;
+  lastEntryId?: string;
 }
 
 /** A pending notification in a round: the body is at hand for those formed in it, and read for the others when sent. */
@@ -61,6 +79,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
   private timer?: NodeJS.Timeout;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
+  private idle?: Idle;
 
   constructor(
     @Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig,
@@ -113,6 +132,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     const n = JSON.parse(found.value) as EcwidStoredNotification;
     await this.savePending({ ...n, attempts: 0, firstFailedAt: undefined, nextAttemptAt: this.config.clock() });
     await this.state.deleteRecords(this.collections.parked, [found.id]);
+    this.idle = undefined;
     return true;
   }
 
@@ -131,6 +151,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
   /** Resumes sending after a 410 Gone; what queued meanwhile goes out in order. */
   async enable(): Promise<void> {
     await this.state.deleteRecords(this.collections.flags, [DISABLED_FLAG]);
+    this.idle = undefined;
   }
 
   /** Entries not yet in a notification, and notifications not yet delivered. */
@@ -141,9 +162,14 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     return { entries: entries.length, pending: pending.length, parked: parked.length };
   }
 
-  /** One round of forming and sending, if this replica holds the sender's lease. Exposed for tests and hosts. */
+  /** One full round of forming and sending, if this replica holds the sender's lease. Exposed for tests and hosts. */
   async sendDue(): Promise<void> {
-    const run = this.running.then(() => this.round());
+    return this.queueRound(false);
+  }
+
+  /** Rounds run one at a time; the timer's may be skipped while there is nothing to send. */
+  private queueRound(mayIdle: boolean): Promise<void> {
+    const run = this.running.then(() => this.round(mayIdle));
     this.running = run.catch(() => undefined);
     return run;
   }
@@ -151,15 +177,21 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
   private schedule(): void {
     if (this.stopped) return;
     this.timer = setTimeout(() => {
-      void this.sendDue()
+      void this.queueRound(true)
         .catch((error: unknown) => this.logger.warn(`Notification round failed: ${error instanceof Error ? error.message : String(error)}`))
         .finally(() => this.schedule());
     }, TICK_MS);
   }
 
-  private async round(): Promise<void> {
+  private async round(mayIdle: boolean): Promise<void> {
     const takenAt = Date.now();
-    if (!(await this.holdLease())) return;
+    if (!(await this.holdLease())) {
+      // What it knew of the queue goes stale while another replica sends it.
+      this.idle = undefined;
+      return;
+    }
+    if (mayIdle && (await this.stillIdle())) return;
+    this.idle = undefined;
     const { leaseTtlMs } = this.config.polling;
     // Renewed on a timer for as long as the round runs, a send slower than the lease included, so a standby takes
     // over only from a sender that stopped.
@@ -172,10 +204,30 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
       const queued: Queued[] = pending.map(({ value }) => ({ n: JSON.parse(value) as EcwidQueuedNotification }));
       const formed = await this.formNotifications(queued, round);
       if (!formed) return;
-      await this.deliverDue([...queued, ...formed], round);
+      const sentNone = await this.deliverDue([...queued, ...formed], round);
+      if (formed.length === 0 && sentNone) this.idle = this.idleUntilDue(queued, round.lastEntryId);
     } finally {
       lease.stop();
     }
+  }
+
+  /**
+   * Whether this round can be skipped: the last one formed and sent nothing, no notification is due yet, and no
+   * outbox entry arrived since. One read of at most one record, where a full round reads every pending notification:
+   * with thousands waiting for a callback URL that is down, that was a core's worth of work every 250 ms.
+   */
+  private async stillIdle(): Promise<boolean> {
+    const idle = this.idle;
+    if (idle === undefined || Date.now() >= idle.until || this.config.clock() >= idle.dueAt) return false;
+    const [newer] = await this.state.listRecords(this.collections.entries, { afterId: idle.lastEntryId, limit: 1 });
+    return newer === undefined;
+  }
+
+  /** Idle until the earliest retry is due (none is due now: it would have been sent), for MAX_IDLE_MS at most. */
+  private idleUntilDue(queued: Queued[], lastEntryId: string | undefined): Idle {
+    const now = this.config.clock();
+    const dueAt = Math.min(...queued.map(({ n }) => n.nextAttemptAt).filter((at) => at > now));
+    return { dueAt, until: Date.now() + MAX_IDLE_MS, lastEntryId };
   }
 
   /**
@@ -217,6 +269,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
       const page = await this.state.listRecords(this.collections.entries, { afterId, limit: ENTRIES_PER_PAGE });
       for (const { id, value } of page) {
         if (ended) return undefined;
+        round.lastEntryId = id;
         const entry = JSON.parse(value) as EcwidOutboxEntry;
         if (blocked.has(entry.orderKey)) continue;
         const polled = entry.source === 'polling';
@@ -287,16 +340,22 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     await this.state.deleteRecords(this.collections.pending, [n.sequence]);
   }
 
-  /** Sends due notifications oldest first; one still waiting holds back later ones that share an order. */
-  private async deliverDue(queue: Queued[], round: Round): Promise<void> {
+  /**
+   * Sends due notifications oldest first; one still waiting holds back later ones that share an order. True when the
+   * whole queue was gone through and nothing in it was due.
+   */
+  private async deliverDue(queue: Queued[], round: Round): Promise<boolean> {
     const held = new Set<string>();
+    let sentNone = true;
     for (const { n, body } of queue) {
       const waiting = n.orderKeys.some((k) => held.has(k)) || n.nextAttemptAt > this.config.clock();
-      if (!waiting && !this.mayContinue(round)) return;
+      if (!waiting && !this.mayContinue(round)) return false;
+      if (!waiting) sentNone = false;
       const outcome = waiting ? 'failed' : await this.deliver(n, body);
-      if (outcome === 'disabled') return;
+      if (outcome === 'disabled') return false;
       if (outcome === 'failed') for (const k of n.orderKeys) held.add(k);
     }
+    return sentNone;
   }
 
   /** Sends one notification; `disabled` when the callback URL answered 410 Gone. */
