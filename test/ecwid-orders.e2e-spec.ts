@@ -58,6 +58,20 @@ describe('EcwidOrdersService against the sandbox', () => {
     expect(history.items.map((d) => d.id)).toEqual([created.id]);
   });
 
+  it("tells Ecwid's clock from the Date header of its last successful answer", async () => {
+    const [fresh, ref] = await ordersWith();
+    try {
+      expect(fresh.serverTime()).toBeUndefined();
+      const before = Math.floor(Date.now() / 1000) * 1000;
+      await fresh.search({ limit: 1 });
+      const answeredAt = fresh.serverTime();
+      expect(answeredAt?.getTime()).toBeGreaterThanOrEqual(before);
+      expect(answeredAt?.getTime()).toBeLessThanOrEqual(Date.now());
+    } finally {
+      await ref.close();
+    }
+  });
+
   it('refuses an order id that URL parsing would fold away, before any request', async () => {
     const before = sandbox.requests.length;
     // '.' would reach GET /orders (a search page, taken for an order) and '..' the store itself.

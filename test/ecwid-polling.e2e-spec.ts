@@ -160,6 +160,22 @@ describe('polling the orders API', () => {
     expect(recorder.events).toHaveLength(0);
   });
 
+  it("ends a window at Ecwid's clock when this host's runs ahead, so a change made meanwhile is not skipped", async () => {
+    const logger = new CapturingLogger();
+    // This host's clock is two minutes ahead of the store's, four times the 30 s overlap.
+    const { poller, recorder } = await start({ startFrom: hourAgo() }, undefined, { clock: () => clock() + 120_000 }, logger);
+    expect(await poller.pollNow()).toMatchObject({ polled: true, emitted: 0 });
+    laterSeconds(10);
+    const order = sandbox.createOrder({ paymentStatus: 'AWAITING_PAYMENT', fulfillmentStatus: 'AWAITING_PROCESSING' });
+    laterSeconds(5);
+    await poller.pollNow();
+    expect(recorder.names).toEqual(['ecwid.order.created']);
+    expect((recorder.events[0] as EcwidOrderEvent).orderId).toBe(order.id);
+    const warnings = logger.lines.filter((line) => line.includes("ahead of Ecwid's"));
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/about 12\d s ahead/);
+  });
+
   it('starts from now by default, then emits updates with old statuses from its snapshots, and deletions', async () => {
     laterSeconds(-10);
     const before = sandbox.createOrder({ paymentStatus: 'AWAITING_PAYMENT', fulfillmentStatus: 'PROCESSING' });

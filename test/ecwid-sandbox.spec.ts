@@ -105,6 +105,13 @@ describe('EcwidSandbox', () => {
       expect(sandbox.clientSecret).toBe('sandbox_client_secret');
     });
 
+    it("dates its answers by its own clock, as Ecwid's carry Ecwid's, so a client can see the two clocks differ", async () => {
+      clock = SAMPLE_MS + 86_400_000;
+      const { status, headers } = await call('GET', '/orders');
+      expect(status).toBe(200);
+      expect(headers.get('date')).toBe(new Date(clock).toUTCString());
+    });
+
     it('shares one server between start calls made at once, so stop leaves none listening', async () => {
       const twice = new EcwidSandbox();
       const [first, second] = await Promise.all([twice.start(), twice.start()]);

@@ -39,6 +39,10 @@ export class EcwidLegacyOrders {
     this.client = new EcwidLegacyClient(config, orderKey);
   }
 
+  get serverTime(): number | undefined {
+    return this.client.serverTime;
+  }
+
   /** See EcwidLegacyClient.stop and close. */
   stop(): void {
     this.client.stop();

@@ -61,6 +61,11 @@ export class EcwidLegacyClient {
     });
   }
 
+  /** See EcwidConnection.serverTime. */
+  get serverTime(): number | undefined {
+    return this.connection.serverTime;
+  }
+
   /** As EcwidHttpClient's: a failed call no longer retries once shutdown has begun. */
   stop(): void {
     this.connection.stop();

@@ -74,6 +74,8 @@ export function ecwidErrorFields(body: unknown): { errorCode?: string; errorMess
 export class EcwidConnection {
   private readonly axios: AxiosInstance;
   private readonly stopping = new AbortController();
+  /** Ecwid's clock when it sent the last 2xx answer, in ms: its `Date` header, to the whole second. */
+  serverTime?: number;
 
   constructor(
     private readonly timeoutMs: number,
@@ -94,7 +96,11 @@ export class EcwidConnection {
   async attempt<T>(request: AxiosRequestConfig): Promise<{ value: T } | EcwidAttemptFailure> {
     try {
       const res = await requestWithin(this.axios, request, this.timeoutMs);
-      if (res.status >= 200 && res.status < 300) return { value: res.data as T };
+      if (res.status >= 200 && res.status < 300) {
+        const sentAt = Date.parse(String(res.headers.date));
+        if (!Number.isNaN(sentAt)) this.serverTime = sentAt;
+        return { value: res.data as T };
+      }
       return { kind: 'http', status: res.status, body: res.data, retryAfter: retryAfterSeconds(res.headers['retry-after']) };
     } catch (error) {
       return unansweredFailure(error);

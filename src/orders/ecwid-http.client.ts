@@ -50,6 +50,11 @@ export class EcwidHttpClient implements BeforeApplicationShutdown, OnApplication
     this.limiter = EcwidRateLimiterRegistry.for(limiterKey, config.http.requestsPerMinute, config.http.rateLimitWindowMs);
   }
 
+  /** See EcwidConnection.serverTime. */
+  get serverTime(): number | undefined {
+    return this.connection.serverTime;
+  }
+
   async request<T>(req: EcwidRequest<T>): Promise<T> {
     if (!this.#token) {
       throw new EcwidNotConfiguredError(

@@ -167,6 +167,15 @@ export class EcwidOrdersService implements OnModuleInit, BeforeApplicationShutdo
     yield* walkPages(deleted, filters.offset ?? 0, filters.limit ?? ECWID_MAX_PAGE_SIZE);
   }
 
+  /**
+   * Ecwid's clock when it sent the last successful answer (its `Date` header, to the whole second), or undefined
+   * before the first. The poller ends its windows by it, so a host clock running ahead of Ecwid's loses no change.
+   */
+  serverTime(): Date | undefined {
+    const sentAt = this.legacy ? this.legacy.serverTime : this.http.serverTime;
+    return sentAt === undefined ? undefined : new Date(sentAt);
+  }
+
   /** Shows which API serves the store and nothing of the clients, whose credentials stay out of logs. */
   toJSON(): { api: 'v3' | 'legacy'; storeId: number } {
     return { api: this.legacy ? 'legacy' : 'v3', storeId: this.config.storeId };

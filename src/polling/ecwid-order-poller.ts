@@ -6,6 +6,7 @@ import { ECWID_RESOLVED_CONFIG, ECWID_STATE_STORE } from '../ecwid.constants';
 import { EcwidEventDispatcher } from '../events/ecwid-event.dispatcher';
 import { createEcwidEvent, EcwidEventFacts } from '../events/ecwid-event.factory';
 import { EcwidEventPipeline } from '../events/ecwid-event.pipeline';
+import { EcwidLogThrottle } from '../events/ecwid-loggable';
 import { EcwidOrderEvent } from '../events/ecwid-events';
 import type { EcwidOrder } from '../orders/ecwid-order.model';
 import { EcwidOrdersService } from '../orders/ecwid-orders.service';
@@ -25,6 +26,20 @@ export interface EcwidPollResult {
   duplicates: number;
   pages: number;
 }
+
+/** One cycle's window, in UNIX seconds, and Ecwid's clock at its first read (from the answer's `Date` header). */
+interface PollWindow {
+  from: number;
+  to: number;
+  ecwidNow?: number;
+}
+
+/**
+ * A window ending this far ahead of Ecwid's clock is logged: this host's clock is wrong. The `Date` header has whole
+ * seconds, so a second or two is the header's rounding and the answer's time in transit.
+ */
+const CLOCK_AHEAD_NOTICE_SECONDS = 5;
+const CLOCK_AHEAD_LOG_INTERVAL_MS = 60 * 60 * 1000;
 
 /** Windows that still change after this many passes are left to the next cycle's overlap. */
 const MAX_PASSES = 3;
@@ -52,6 +67,7 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
   private failures = 0;
   private nextCycleAt = 0;
   private renewalFailing = false;
+  private readonly clockAheadLog = new EcwidLogThrottle(CLOCK_AHEAD_LOG_INTERVAL_MS);
 
   constructor(
     @Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig,
@@ -198,8 +214,9 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
     const progress = new ProgressReporter(this.config.storeId, result, this.logger, (p) =>
       this.dispatcher.notify(EcwidPollingProgress.EVENT, p),
     );
+    const window: PollWindow = { from, to };
     for (let pass = 1; ; pass++) {
-      const stable = await this.readChanges(from, to, result, progress, lease);
+      const stable = await this.readChanges(window, result, progress, lease);
       if (stable) break;
       if (pass >= MAX_PASSES) {
         this.logger.warn(`Store ${this.config.storeId}: window kept changing over ${MAX_PASSES} passes; the overlap covers it next cycle`);
@@ -208,7 +225,11 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
     }
     await this.readDeletions(from, to, result, lease);
     // The cursor is where the next window starts: the overlap re-reads this window's tail, as Ecwid's search can lag.
-    await this.state.setCursor(this.cursorKey, Math.max(from, to - this.config.polling.overlapSeconds));
+    // The window ends where Ecwid's clock stood when it was first read: a change after that, at a time Ecwid gives it
+    // before this host's `to`, must fall in the next window.
+    const end = Math.min(to, window.ecwidNow ?? to);
+    if (to - end > CLOCK_AHEAD_NOTICE_SECONDS) this.noteClockAhead(to - end);
+    await this.state.setCursor(this.cursorKey, Math.max(from, end - this.config.polling.overlapSeconds));
     await progress.finish();
     return result;
   }
@@ -218,14 +239,19 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
    * a place: on a smaller total the offset steps back by as much. An order entering it could hide such a move, so a
    * grown total asks for another pass. Returns whether the window held still.
    */
-  private async readChanges(from: number, to: number, result: EcwidPollResult, progress: ProgressReporter, lease: EcwidHeldLease): Promise<boolean> {
+  private async readChanges(window: PollWindow, result: EcwidPollResult, progress: ProgressReporter, lease: EcwidHeldLease): Promise<boolean> {
     const { pageSize } = this.config.polling;
+    const { from, to } = window;
     let offset = 0;
     let lastTotal: number | undefined;
     let stable = true;
     for (;;) {
       await lease.renew();
       const page = await this.orders.search({ updatedFrom: from, updatedTo: to, offset, limit: pageSize });
+      if (window.ecwidNow === undefined) {
+        const answeredAt = this.orders.serverTime();
+        if (answeredAt) window.ecwidNow = Math.floor(answeredAt.getTime() / 1000);
+      }
       if (lastTotal !== undefined && page.total < lastTotal) {
         offset = Math.max(0, offset - (lastTotal - page.total));
         lastTotal = page.total;
@@ -293,6 +319,14 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
     // an in-flight claim is a dead holder's, or one whose emit began before its lease lapsed.
     if ((await this.pipeline.process(event, { takeOver: true })) === 'emitted') result.emitted++;
     else result.duplicates++;
+  }
+
+  private noteClockAhead(seconds: number): void {
+    if (this.clockAheadLog.note(Date.now()) === 0) return;
+    this.logger.warn(
+      `Store ${this.config.storeId}: this host's clock is about ${seconds} s ahead of Ecwid's (by the Date header of ` +
+        "Ecwid's answers): polling windows end at Ecwid's time instead, and nothing is lost. Set the clock right (NTP)",
+    );
   }
 
   /** Takes or renews the lease. */

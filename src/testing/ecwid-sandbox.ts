@@ -554,6 +554,8 @@ export class EcwidSandbox {
     const text = reply.text && typeof reply.body === 'string';
     const body = Buffer.from(text ? (reply.body as string) : JSON.stringify(reply.body));
     response.writeHead(reply.status, {
+      // By the sandbox's clock, as Ecwid's answers carry Ecwid's: a client can tell the two clocks apart.
+      date: new Date(this.now()).toUTCString(),
       ...reply.headers,
       'content-type': text ? 'text/plain; charset=utf-8' : 'application/json; charset=utf-8',
       'content-length': body.length,
