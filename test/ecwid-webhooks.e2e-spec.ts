@@ -1,7 +1,7 @@
 import { Body, CanActivate, Controller, ExecutionContext, HttpCode, Injectable, Module, Post, RequestMethod, SetMetadata, VersioningType } from '@nestjs/common';
 import { APP_GUARD, NestFactory, Reflector, RouterModule } from '@nestjs/core';
 import { ExpressAdapter, NestExpressApplication } from '@nestjs/platform-express';
-import { FastifyAdapter } from '@nestjs/platform-fastify';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { createServer, request } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
@@ -517,6 +517,33 @@ describe('a webhook body a host text parser left as text under its JSON content 
       { imports: [EcwidModule.forRoot({ storeId: STORE_ID, clientSecret: CLIENT_SECRET })], providers: [EventRecorder] },
       (app) => (app as NestExpressApplication).useBodyParser('text', { type: '*/*' }),
     );
+    recorder = t.app.get(EventRecorder);
+  });
+  afterAll(() => t.close());
+
+  it('reads it as JSON once: a delivery is emitted, and a JSON string holding one gets 400', async () => {
+    const payload = orderWebhook('order.created');
+    expect(await deliver(t.url, payload)).toEqual({ status: 200, body: { outcome: 'emitted' } });
+    const twice = orderWebhook('order.created');
+    const res = await deliver(t.url, twice, { body: JSON.stringify(JSON.stringify(twice)) });
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ message: ['the body must be a JSON object'] });
+    expect(recorder.events.map((e) => e.eventId)).toEqual([payload.eventId]);
+  });
+});
+
+describe('a webhook body a host JSON parser kept as text, on fastify', () => {
+  let t: TestApp;
+  let recorder: EventRecorder;
+
+  beforeAll(async () => {
+    @Module({ imports: [EcwidModule.forRoot({ storeId: STORE_ID, clientSecret: CLIENT_SECRET })], providers: [EventRecorder] })
+    class HostModule {}
+    // A host that takes JSON bodies as text (to check other senders' signatures over the bytes, say).
+    const app = await NestFactory.create<NestFastifyApplication>(HostModule, new FastifyAdapter(), { bodyParser: false, logger: false });
+    app.getHttpAdapter().getInstance().addContentTypeParser('application/json', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+    await app.listen(0, '127.0.0.1');
+    t = { app, url: (await app.getUrl()).replace('[::1]', '127.0.0.1'), close: () => app.close() };
     recorder = t.app.get(EventRecorder);
   });
   afterAll(() => t.close());
