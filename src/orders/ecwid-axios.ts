@@ -74,7 +74,10 @@ export function ecwidErrorFields(body: unknown): { errorCode?: string; errorMess
 export class EcwidConnection {
   private readonly axios: AxiosInstance;
   private readonly stopping = new AbortController();
-  /** Ecwid's clock when it sent the last 2xx answer, in ms: its `Date` header, to the whole second. */
+  /**
+   * Ecwid's clock when it sent the last 2xx answer, in ms: its `Date` header, to the whole second; undefined when that
+   * answer had none.
+   */
   serverTime?: number;
 
   constructor(
@@ -97,8 +100,9 @@ export class EcwidConnection {
     try {
       const res = await requestWithin(this.axios, request, this.timeoutMs);
       if (res.status >= 200 && res.status < 300) {
+        // An answer without a usable Date (a proxy may drop it) leaves nothing known, rather than an older answer's time.
         const sentAt = Date.parse(String(res.headers.date));
-        if (!Number.isNaN(sentAt)) this.serverTime = sentAt;
+        this.serverTime = Number.isNaN(sentAt) ? undefined : sentAt;
         return { value: res.data as T };
       }
       return { kind: 'http', status: res.status, body: res.data, retryAfter: retryAfterSeconds(res.headers['retry-after']) };
