@@ -72,6 +72,27 @@ describe('EcwidOrdersService against the sandbox', () => {
     }
   });
 
+  it('forgets an earlier Date when the last answer came without one, as from a proxy that drops it', async () => {
+    let answers = 0;
+    const proxy = createServer((req, res) => {
+      answers += 1;
+      // The first answer is dated, the second is not.
+      res.sendDate = answers === 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end('{"total":0,"count":0,"offset":0,"limit":1,"items":[]}');
+    });
+    await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
+    const [client, ref] = await ordersWith({ apiBaseUrl: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}/api/v3` });
+    try {
+      await client.search({ limit: 1 });
+      expect(client.serverTime()).toBeInstanceOf(Date);
+      await client.search({ limit: 1 });
+      expect(client.serverTime()).toBeUndefined();
+    } finally {
+      await ref.close();
+      await new Promise((resolve) => proxy.close(resolve));
+    }
+  });
+
   it('refuses an order id that URL parsing would fold away, before any request', async () => {
     const before = sandbox.requests.length;
     // '.' would reach GET /orders (a search page, taken for an order) and '..' the store itself.
