@@ -10,10 +10,13 @@ import {
   EcwidNotificationProblem,
   EcwidNotificationsService,
   EcwidOrderPoller,
+  resolveEcwidConfig,
   verifyEcwidNotificationSignature,
 } from 'nestjs-ecwid';
 import { EcwidCallbackReceiver, ReceivedNotification } from 'nestjs-ecwid/testing';
 import { EcwidSandbox } from 'nestjs-ecwid/testing';
+import { EcwidEventDispatcher } from '../src/events/ecwid-event.dispatcher';
+import { outboxCollections, sequenceId } from '../src/notifications/ecwid-notification.outbox';
 import { startApp, TestApp } from './support/apps';
 import { CLIENT_SECRET, deliver, orderWebhook, STORE_ID } from './support/webhooks';
 
@@ -71,6 +74,34 @@ class ReadCounter extends EcwidMemoryStateStore {
     if (collection.endsWith(':flags')) this.flagReads += 1;
     if (collection.endsWith(':pending')) this.pendingReads += 1;
     this.watchedReads += records.filter((r) => this.watched.some((w) => r.value.includes(w))).length;
+    return records;
+  }
+}
+
+/** Holds the next read of the pending notifications, once armed, until released. */
+class GatedPendingReads extends EcwidMemoryStateStore {
+  private gate?: { reached: () => void; opened: Promise<void> };
+  private open?: () => void;
+
+  /** Resolves once a round is held in its read of the queue. */
+  arm(): Promise<void> {
+    return new Promise((reached) => {
+      this.gate = { reached, opened: new Promise((resolve) => (this.open = resolve)) };
+    });
+  }
+
+  release(): void {
+    this.open?.();
+  }
+
+  override async listRecords(collection: string, options?: { afterId?: string; limit?: number }) {
+    const records = await super.listRecords(collection, options);
+    const gate = this.gate;
+    if (gate && collection.endsWith(':pending')) {
+      this.gate = undefined;
+      gate.reached();
+      await gate.opened;
+    }
     return records;
   }
 }
@@ -355,6 +386,54 @@ describe('callback notifications', () => {
     await receiver.waitFor(() => receiver.delivered.length === 1, 2000);
     expect(receiver.delivered[0].id).toBe(failed.id);
     expect(await service.listFailed()).toEqual([]);
+  });
+
+  it('sends a replay made while a round reads the queue by the next round: that round does not go idle past it', async () => {
+    const state = new GatedPendingReads();
+    const app = await webhookApp({ maxRetries: 0 }, { state });
+    const service = app.app.get(EcwidNotificationsService);
+    receiver.answerWith(500);
+    expect((await deliver(app.url, orderWebhook('order.created'))).status).toBe(200);
+    await eventually(async () => (await service.listFailed()).length > 0, 5000, 50);
+    const [failed] = await service.listFailed();
+    // A full round reads the queue (empty: the notification is parked), and the replay lands before it ends.
+    const held = state.arm();
+    const round = service.sendDue();
+    await held;
+    expect(await service.replay(failed.id)).toBe(true);
+    state.release();
+    await round;
+    await receiver.waitFor(() => receiver.delivered.length === 1, 2000);
+    expect(receiver.delivered[0].id).toBe(failed.id);
+  });
+
+  it('sends a retry that fell due while a round passed it over by the next round, not 5 s later', async () => {
+    // A module clock that moves on 1 ms at every read, so the retry is early when the round looks at it and due after.
+    let now = Date.now();
+    const clock = () => (now += 1);
+    const state = new EcwidMemoryStateStore();
+    const config = resolveEcwidConfig({
+      storeId: STORE_ID,
+      clientSecret: CLIENT_SECRET,
+      notifications: { enabled: true, callbackUrl: receiver.url, signatureKey: SIGNATURE_KEY },
+      state,
+      clock,
+    });
+    const service = new EcwidNotificationsService(config, state, { notify: async () => undefined } as unknown as EcwidEventDispatcher);
+    const { pending, bodies } = outboxCollections(STORE_ID);
+    const sequence = sequenceId(1);
+    const queued = { id: 'retry-1', sequence, orderKeys: [`${STORE_ID}:1`], entryIds: [], attempts: 1, nextAttemptAt: now + 2, createdAt: now };
+    await state.putRecords(pending, [{ id: sequence, value: JSON.stringify(queued) }]);
+    await state.putRecords(bodies, [{ id: sequence, value: JSON.stringify({ message: { eventId: 'retry-1', events: [], raw: [] } }) }]);
+    await service.sendDue();
+    expect(receiver.received).toHaveLength(0);
+    service.onApplicationBootstrap();
+    try {
+      await receiver.waitFor((r) => r.length === 1, 2000);
+      expect(receiver.received[0].id).toBe('retry-1');
+    } finally {
+      await service.beforeApplicationShutdown();
+    }
   });
 
   it('sends retry n 4^n units after the first failure, the 9th 72.8 h after it with the default unit', async () => {

@@ -80,6 +80,8 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
   private idle?: Idle;
+  /** Bumped by what changes the queue outside a round (replay, enable): a round that began before may not go idle. */
+  private queueChanges = 0;
 
   constructor(
     @Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig,
@@ -132,7 +134,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     const n = JSON.parse(found.value) as EcwidStoredNotification;
     await this.savePending({ ...n, attempts: 0, firstFailedAt: undefined, nextAttemptAt: this.config.clock() });
     await this.state.deleteRecords(this.collections.parked, [found.id]);
-    this.idle = undefined;
+    this.wake();
     return true;
   }
 
@@ -151,7 +153,13 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
   /** Resumes sending after a 410 Gone; what queued meanwhile goes out in order. */
   async enable(): Promise<void> {
     await this.state.deleteRecords(this.collections.flags, [DISABLED_FLAG]);
+    this.wake();
+  }
+
+  /** Ends the idle wait, also one that a round under way would begin: it read the queue before this change. */
+  private wake(): void {
     this.idle = undefined;
+    this.queueChanges += 1;
   }
 
   /** Entries not yet in a notification, and notifications not yet delivered. */
@@ -185,13 +193,18 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
 
   private async round(mayIdle: boolean): Promise<void> {
     const takenAt = Date.now();
-    if (!(await this.holdLease())) {
-      // What it knew of the queue goes stale while another replica sends it.
+    // What it knew of the queue goes stale while another replica sends it, or while the store cannot be reached.
+    const held = await this.holdLease().catch((error: unknown) => {
+      this.idle = undefined;
+      throw error;
+    });
+    if (!held) {
       this.idle = undefined;
       return;
     }
     if (mayIdle && (await this.stillIdle())) return;
     this.idle = undefined;
+    const changes = this.queueChanges;
     const { leaseTtlMs } = this.config.polling;
     // Renewed on a timer for as long as the round runs, a send slower than the lease included, so a standby takes
     // over only from a sender that stopped.
@@ -204,8 +217,10 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
       const queued: Queued[] = pending.map(({ value }) => ({ n: JSON.parse(value) as EcwidQueuedNotification }));
       const formed = await this.formNotifications(queued, round);
       if (!formed) return;
-      const sentNone = await this.deliverDue([...queued, ...formed], round);
-      if (formed.length === 0 && sentNone) this.idle = this.idleUntilDue(queued, round.lastEntryId);
+      const { sentNone, nextDueAt } = await this.deliverDue([...queued, ...formed], round);
+      if (formed.length === 0 && sentNone && changes === this.queueChanges) {
+        this.idle = { dueAt: nextDueAt, until: Date.now() + MAX_IDLE_MS, lastEntryId: round.lastEntryId };
+      }
     } finally {
       lease.stop();
     }
@@ -221,15 +236,6 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     if (idle === undefined || Date.now() >= idle.until || this.config.clock() >= idle.dueAt) return false;
     const [newer] = await this.state.listRecords(this.collections.entries, { afterId: idle.lastEntryId, limit: 1 });
     return newer === undefined;
-  }
-
-  /** Idle until the earliest retry is due (none is due now: it would have been sent), for MAX_IDLE_MS at most. */
-  private idleUntilDue(queued: Queued[], lastEntryId: string | undefined): Idle {
-    const now = this.config.clock();
-    // A loop rather than Math.min(...): a queue of 100,000 would be more arguments than a call takes.
-    let dueAt = Infinity;
-    for (const { n } of queued) if (n.nextAttemptAt > now && n.nextAttemptAt < dueAt) dueAt = n.nextAttemptAt;
-    return { dueAt, until: Date.now() + MAX_IDLE_MS, lastEntryId };
   }
 
   /**
@@ -343,21 +349,26 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
   }
 
   /**
-   * Sends due notifications oldest first; one still waiting holds back later ones that share an order. True when the
-   * whole queue was gone through and nothing in it was due.
+   * Sends due notifications oldest first; one still waiting holds back later ones that share an order. `sentNone`
+   * when the whole queue was gone through and nothing in it was due; `nextDueAt` is the earliest retry of those that
+   * waited for their time, as it was read when each was passed over (held-back ones wait for those ahead of them).
    */
-  private async deliverDue(queue: Queued[], round: Round): Promise<boolean> {
+  private async deliverDue(queue: Queued[], round: Round): Promise<{ sentNone: boolean; nextDueAt: number }> {
     const held = new Set<string>();
     let sentNone = true;
+    let nextDueAt = Infinity;
     for (const { n, body } of queue) {
-      const waiting = n.orderKeys.some((k) => held.has(k)) || n.nextAttemptAt > this.config.clock();
-      if (!waiting && !this.mayContinue(round)) return false;
+      const blocked = n.orderKeys.some((k) => held.has(k));
+      const early = !blocked && n.nextAttemptAt > this.config.clock();
+      if (early) nextDueAt = Math.min(nextDueAt, n.nextAttemptAt);
+      const waiting = blocked || early;
+      if (!waiting && !this.mayContinue(round)) return { sentNone: false, nextDueAt };
       if (!waiting) sentNone = false;
       const outcome = waiting ? 'failed' : await this.deliver(n, body);
-      if (outcome === 'disabled') return false;
+      if (outcome === 'disabled') return { sentNone: false, nextDueAt };
       if (outcome === 'failed') for (const k of n.orderKeys) held.add(k);
     }
-    return sentNone;
+    return { sentNone, nextDueAt };
   }
 
   /** Sends one notification; `disabled` when the callback URL answered 410 Gone. */
