@@ -499,6 +499,26 @@ describe.each(ADAPTERS)('a webhook body the host left as text or bytes, on %s', 
     expect(recorder.events).toHaveLength(0);
   });
 
+  it('answers 400 to a JSON string holding a delivery sent in chunks, without Content-Length', async () => {
+    const payload = orderWebhook('order.created');
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(
+        {
+          host: '127.0.0.1',
+          port: new URL(t.url).port,
+          path: '/ecwid/webhooks',
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'transfer-encoding': 'chunked', 'x-ecwid-webhook-signature': signatureOf(payload) },
+        },
+        (res) => res.resume().on('end', () => resolve(res.statusCode ?? 0)),
+      );
+      req.on('error', reject);
+      req.end(JSON.stringify(JSON.stringify(payload)));
+    });
+    expect(status).toBe(400);
+    expect(recorder.events).toHaveLength(0);
+  });
+
   it('answers 400 when it is not JSON', async () => {
     const res = await deliver(t.url, orderWebhook('order.created'), { body: '{"eventId":', headers: { 'content-type': contentType } });
     expect(res.status).toBe(400);

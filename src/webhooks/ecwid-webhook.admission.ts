@@ -27,13 +27,14 @@ export interface EcwidWebhookRequest {
  * Whether a host's raw or text parser (or Fastify's, for text/plain) left the body as bytes or text. Express's JSON
  * parser never gives a string, so one there is text. Fastify's (`req.raw` marks its requests) gives one for a JSON
  * string literal, which no delivery is, and which is at least its two quotes shorter than the body sent; a host's
- * parser that kept the text (`parseAs: 'string'`) gives back every byte.
+ * parser that kept the text (`parseAs: 'string'`) gives back every byte. Without a Content-Length (chunked) the two
+ * cannot be told apart, and the string counts as parsed: a JSON string holding a delivery is not decoded twice.
  */
 function isUnparsed(req: EcwidWebhookRequest, body: unknown): body is string | Buffer {
   if (typeof body !== 'string') return Buffer.isBuffer(body);
   if (req.raw === undefined || !/^application\/json\b/i.test(req.headers['content-type'] ?? '')) return true;
   const declared = Number(req.headers['content-length']);
-  return !(declared >= 0) || Buffer.byteLength(body) === declared;
+  return declared >= 0 && Buffer.byteLength(body) === declared;
 }
 
 /** Refused old deliveries are logged at most this often, with how many there were, so replays cannot flood the log. */
