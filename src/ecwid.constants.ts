@@ -17,7 +17,7 @@ export const DEFAULT_WEBHOOK_MAX_BODY_BYTES = 64 * 1024;
 /** Ecwid redelivers the same event for 24 h; keep ids a day longer than that. */
 export const DEFAULT_DEDUP_TTL_SECONDS = 48 * 60 * 60;
 export const DEFAULT_DEDUP_MAX_ENTRIES = 100_000;
-/** The most ids an in-memory dedup store remembers: its index reserves 2^28 cells, two 32-bit numbers each, for this many. */
+/** The most ids an in-memory dedup store remembers: for this many its index takes 2^27 cells, two 32-bit numbers each (1 GiB). */
 export const MAX_DEDUP_ENTRIES = 2 ** 26;
 export const DEFAULT_TIMEOUT_MS = 15_000;
 /** Ecwid waits 10 s for a webhook's answer; a hydrating read that takes longer is given up and answered 503 first. */
