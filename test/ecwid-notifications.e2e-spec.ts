@@ -78,7 +78,7 @@ class ReadCounter extends EcwidMemoryStateStore {
   }
 }
 
-/** Holds the next read of the pending notifications, once armed, until released. */
+/** Holds the next read of the pending notifications, once armed, until let through. */
 class GatedPendingReads extends EcwidMemoryStateStore {
   private gate?: { reached: () => void; opened: Promise<void> };
   private open?: () => void;
@@ -90,7 +90,7 @@ class GatedPendingReads extends EcwidMemoryStateStore {
     });
   }
 
-  release(): void {
+  letThrough(): void {
     this.open?.();
   }
 
@@ -401,7 +401,7 @@ describe('callback notifications', () => {
     const round = service.sendDue();
     await held;
     expect(await service.replay(failed.id)).toBe(true);
-    state.release();
+    state.letThrough();
     await round;
     await receiver.waitFor(() => receiver.delivered.length === 1, 2000);
     expect(receiver.delivered[0].id).toBe(failed.id);
