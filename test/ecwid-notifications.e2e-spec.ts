@@ -1,4 +1,4 @@
-import { createServer } from 'node:http';
+import { createServer, type RequestListener } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Injectable } from '@nestjs/common';
 import { OnEvent } from '@nestjs/event-emitter';
@@ -222,12 +222,50 @@ describe('callback notifications', () => {
     expect(await service.backlog()).toEqual({ entries: 0, pending: 0, parked: 0 });
   });
 
+  /**
+   * Two replicas of one store, sharing a state store, that notify a callback server answering with `callback`; the
+   * server and the replicas are closed after `body`, whatever it did.
+   */
+  async function withTwoSenders(
+    callback: RequestListener,
+    settings: { timeoutMs?: number; leaseTtlMs: number },
+    body: (replicas: TestApp[]) => Promise<void>,
+  ): Promise<void> {
+    const server = createServer(callback);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const replicas: TestApp[] = [];
+    try {
+      const state = new EcwidMemoryStateStore();
+      const callbackUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/callback`;
+      for (let i = 0; i < 2; i += 1) {
+        replicas.push(
+          await startApp('express', {
+            imports: [
+              EcwidModule.forRoot({
+                storeId: STORE_ID,
+                clientSecret: CLIENT_SECRET,
+                notifications: { enabled: true, callbackUrl, timeoutMs: settings.timeoutMs },
+                polling: { leaseTtlMs: settings.leaseTtlMs },
+                state,
+              }),
+            ],
+          }),
+        );
+      }
+      await body(replicas);
+    } finally {
+      for (const replica of replicas) await replica.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  }
+
   it('sends each notification from one replica when a round outlasts the lease', async () => {
     // Each answer takes 1.5 s, so sending 100 changes (5 or more notifications) takes longer than the 5 s lease.
     const seen: Array<{ id: string; orderIds: string[] }> = [];
     let release!: () => void;
     const queued = new Promise<void>((resolve) => (release = resolve));
-    const slow = createServer((req, res) => {
+    const slow: RequestListener = (req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (chunk: Buffer) => chunks.push(chunk));
       req.on('end', () => {
@@ -237,27 +275,8 @@ describe('callback notifications', () => {
         const delayMs = seen.length === 1 ? 0 : 1500;
         void queued.then(() => setTimeout(() => res.writeHead(200).end('{}'), delayMs));
       });
-    });
-    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
-    const replicas: TestApp[] = [];
-    try {
-      const state = new EcwidMemoryStateStore();
-      const callbackUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/callback`;
-      for (let i = 0; i < 2; i += 1) {
-        replicas.push(
-          await startApp('express', {
-            imports: [
-              EcwidModule.forRoot({
-                storeId: STORE_ID,
-                clientSecret: CLIENT_SECRET,
-                notifications: { enabled: true, callbackUrl },
-                polling: { leaseTtlMs: 5000 },
-                state,
-              }),
-            ],
-          }),
-        );
-      }
+    };
+    await withTwoSenders(slow, { leaseTtlMs: 5000 }, async (replicas) => {
       const changes = Array.from({ length: 100 }, () => orderWebhook('order.created'));
       for (const payload of changes) expect((await deliver(replicas[0].url, payload)).status).toBe(200);
       release();
@@ -269,43 +288,20 @@ describe('callback notifications', () => {
       await eventually(drained, 40_000, 100);
       expect(seen.flatMap((n) => n.orderIds).sort()).toEqual(changes.map((c) => (c.data as { orderId: string }).orderId).sort());
       expect(new Set(seen.map((n) => n.id)).size).toBe(seen.length);
-    } finally {
-      for (const replica of replicas) await replica.close();
-      slow.closeAllConnections();
-      await new Promise((resolve) => slow.close(resolve));
-    }
+    });
   }, 60_000);
 
   it('sends a notification from one replica when its send alone outlasts the lease', async () => {
     // The callback answers the first request after 2.5 s, two and a half times the 1 s lease.
     const seen: string[] = [];
-    const slow = createServer((req, res) => {
+    const slowFirst: RequestListener = (req, res) => {
       req.resume();
       req.on('end', () => {
         seen.push(String(req.headers['elements-webhook-id']));
         setTimeout(() => res.writeHead(200).end('{}'), seen.length === 1 ? 2500 : 0);
       });
-    });
-    await new Promise<void>((resolve) => slow.listen(0, '127.0.0.1', resolve));
-    const replicas: TestApp[] = [];
-    try {
-      const state = new EcwidMemoryStateStore();
-      const callbackUrl = `http://127.0.0.1:${(slow.address() as AddressInfo).port}/callback`;
-      for (let i = 0; i < 2; i += 1) {
-        replicas.push(
-          await startApp('express', {
-            imports: [
-              EcwidModule.forRoot({
-                storeId: STORE_ID,
-                clientSecret: CLIENT_SECRET,
-                notifications: { enabled: true, callbackUrl, timeoutMs: 5000 },
-                polling: { leaseTtlMs: 1000 },
-                state,
-              }),
-            ],
-          }),
-        );
-      }
+    };
+    await withTwoSenders(slowFirst, { timeoutMs: 5000, leaseTtlMs: 1000 }, async (replicas) => {
       expect((await deliver(replicas[0].url, orderWebhook('order.created'))).status).toBe(200);
       const service = replicas[0].app.get(EcwidNotificationsService);
       await eventually(async () => (await service.backlog()).pending === 0 && seen.length > 0, 10_000, 50);
@@ -313,11 +309,7 @@ describe('callback notifications', () => {
       // The standby has had a second and more of rounds, past the lease, to send it again.
       await new Promise((resolve) => setTimeout(resolve, 1200));
       expect(seen).toHaveLength(1);
-    } finally {
-      for (const replica of replicas) await replica.close();
-      slow.closeAllConnections();
-      await new Promise((resolve) => slow.close(resolve));
-    }
+    });
   }, 30_000);
 
   it('reads the disabled flag once a round, and no body, while every notification waits for its retry', async () => {

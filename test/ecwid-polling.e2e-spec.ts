@@ -40,6 +40,22 @@ class StealableLeaseStore extends EcwidMemoryStateStore {
   refusal(): Promise<void> {
     return new Promise((resolve) => this.refused.push(resolve));
   }
+
+  /**
+   * Has another replica hold the lease while `recorder`'s first event is handled, until a renewal is refused; with
+   * `letGo`, that replica then gives it up.
+   */
+  takeDuringFirstEvent(recorder: EventRecorder, letGo: boolean): void {
+    const original = recorder.record.bind(recorder);
+    recorder.record = async (event) => {
+      original(event);
+      if (recorder.events.length === 1) {
+        this.stolen = true;
+        await this.refusal();
+        if (letGo) this.stolen = false;
+      }
+    };
+  }
 }
 
 /** A memory store that can be made unreachable for lease calls, as Redis is in an outage. */
@@ -286,15 +302,8 @@ describe('polling the orders API', () => {
     sandbox.seedOrders(5);
     const state = new StealableLeaseStore();
     const { poller, recorder } = await start({ startFrom: hourAgo(), leaseTtlMs: 1000 }, state);
-    const original = recorder.record.bind(recorder);
     // While the first order's listener runs, another replica takes the lease; the renewal timer finds it gone.
-    recorder.record = async (event) => {
-      original(event);
-      if (recorder.events.length === 1) {
-        state.stolen = true;
-        await state.refusal();
-      }
-    };
+    state.takeDuringFirstEvent(recorder, false);
     await expect(poller.pollNow()).rejects.toThrow('another replica took the polling lease');
     expect(recorder.events.filter((e) => e.name === 'ecwid.order.created')).toHaveLength(1);
     expect(await state.getCursor(`${sandbox.storeId}:orders`)).toBeUndefined();
@@ -326,15 +335,7 @@ describe('polling the orders API', () => {
     const { recorder } = await start(polling, state, {}, logger);
     // Before the first tick, which init only scheduled: another replica holds the lease for a moment while the first
     // order's listener runs, then lets it go.
-    const original = recorder.record.bind(recorder);
-    recorder.record = async (event) => {
-      original(event);
-      if (recorder.events.length === 1) {
-        state.stolen = true;
-        await state.refusal();
-        state.stolen = false;
-      }
-    };
+    state.takeDuringFirstEvent(recorder, true);
     const ids = () => new Set(recorder.events.map((e) => e.eventId));
     await until(() => ids().size >= 5, 10_000);
     expect(ids().size).toBe(5);
