@@ -98,6 +98,13 @@ describe('EcwidWebhookSigner', () => {
     const good = computeEcwidWebhookSignature(1, 'id', 'secret');
     expect(signer.verify(good, 1, 'id')).toBe(true);
     expect(signer.verify(` ${good} `, 1, 'id')).toBe(true);
+    expect(signer.verify(`\t${good}\t`, 1, 'id')).toBe(true);
+    // Only HTTP's own whitespace is set aside: a line break or a no-break space is a wrong character like any other.
+    for (const around of ['\n', '\r\n', '\u00a0', '\ufeff', '\u3000']) {
+      expect(signer.verify(`${around}${good}`, 1, 'id')).toBe(false);
+      expect(signer.verify(`${good}${around}`, 1, 'id')).toBe(false);
+      expect(verifyEcwidWebhookSignature(`${good}${around}`, 1, 'id', 'secret')).toBe(false);
+    }
     expect(signer.verify(good, 2, 'id')).toBe(false);
     expect(signer.verify(good, 1, 'other')).toBe(false);
     expect(new EcwidWebhookSigner('other').verify(good, 1, 'id')).toBe(false);
