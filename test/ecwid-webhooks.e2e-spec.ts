@@ -339,8 +339,13 @@ describe.each(ADAPTERS)('webhook routing on %s', (adapter) => {
       };
       const two = signed(2);
       expect(await deliver(t.url, two.payload, { path: 'hooks/one', signature: two.signature })).toEqual({ status: 200, body: { outcome: 'emitted' } });
-      // Store 2's own dedup store saw it: the same delivery at its own route is a duplicate.
+      // The same delivery at store 2's own route is a duplicate.
       expect(await deliver(t.url, two.payload, { path: 'hooks/two', signature: two.signature })).toEqual({ status: 200, body: { outcome: 'duplicate' } });
+      // The store id is not signed: a captured copy sent again as store 1's event, at either route, is the same event.
+      for (const path of ['hooks/one', 'hooks/two']) {
+        const copy = { ...two.payload, storeId: 1, data: { orderId: 'FORGED' } };
+        expect(await deliver(t.url, copy, { path, signature: two.signature })).toEqual({ status: 200, body: { outcome: 'duplicate' } });
+      }
       // Store 3 belongs to another Ecwid app (another secret), and store 4 to no module here.
       for (const storeId of [3, 4]) {
         const other = signed(storeId);
@@ -350,6 +355,24 @@ describe.each(ADAPTERS)('webhook routing on %s', (adapter) => {
         });
       }
       expect(t.app.get(EventRecorder).events.map((event) => [event.name, event.storeId])).toEqual([['ecwid.order.created', 2]]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('handles an event once when two module instances of one store take its webhooks on two paths', async () => {
+    // An app moving its webhook URL, say: Ecwid may still deliver to the old path while the new one is live.
+    const route = (path: string) => EcwidModule.forRoot({ storeId: STORE_ID, clientSecret: CLIENT_SECRET, webhooks: { path } });
+    @Module({ imports: [route('hooks/old')] })
+    class OldPath {}
+    @Module({ imports: [route('hooks/new')] })
+    class NewPath {}
+    const t = await startApp(adapter, { imports: [OldPath, NewPath], providers: [EventRecorder] });
+    try {
+      const payload = orderWebhook('order.created');
+      expect(await deliver(t.url, payload, { path: 'hooks/old' })).toEqual({ status: 200, body: { outcome: 'emitted' } });
+      expect(await deliver(t.url, payload, { path: 'hooks/new' })).toEqual({ status: 200, body: { outcome: 'duplicate' } });
+      expect(t.app.get(EventRecorder).events.map((event) => event.eventId)).toEqual([payload.eventId]);
     } finally {
       await t.close();
     }

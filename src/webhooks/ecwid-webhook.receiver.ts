@@ -4,7 +4,7 @@ import { EcwidConfigService } from '../config/ecwid-config.service';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import { ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
 import { createEcwidEvent } from '../events/ecwid-event.factory';
-import { EcwidEventPipeline, EcwidPipelineOutcome } from '../events/ecwid-event.pipeline';
+import { EcwidClaimScope, EcwidEventPipeline, EcwidPipelineOutcome } from '../events/ecwid-event.pipeline';
 import type { EcwidWebhookPayload } from './ecwid-webhook.payload';
 
 export type EcwidWebhookOutcome = EcwidPipelineOutcome | 'ignored';
@@ -19,6 +19,11 @@ export class EcwidWebhookReceiver implements OnApplicationBootstrap {
   private readonly foreignStores = new Set<number>();
   /** The app's other stores under the same Ecwid app, by store id: their events may arrive at this route. */
   private siblings: ReadonlyMap<number, EcwidWebhookReceiver> = new Map();
+  /**
+   * Where deliveries are claimed: this module's own dedup store, or, when other stores of the same Ecwid app are
+   * served here, the one store all of them claim in (see `findClaims`).
+   */
+  private claims: EcwidClaimScope;
 
   constructor(
     @Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig,
@@ -26,7 +31,9 @@ export class EcwidWebhookReceiver implements OnApplicationBootstrap {
     private readonly configService: EcwidConfigService,
     private readonly moduleRef: ModuleRef,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
-  ) {}
+  ) {
+    this.claims = pipeline.claims;
+  }
 
   onApplicationBootstrap(): void {
     if (!this.config.webhooks.enabled) return;
@@ -36,7 +43,9 @@ export class EcwidWebhookReceiver implements OnApplicationBootstrap {
       // A worker built with createApplicationContext, say: it can poll and notify, but nothing listens for Ecwid.
       this.logger.log(`Store ${this.config.storeId}: no HTTP server in this app, so Ecwid webhooks are not received here`);
     }
-    this.siblings = this.findSiblings();
+    const group = this.findGroup();
+    this.siblings = this.findSiblings(group);
+    this.claims = EcwidWebhookReceiver.claimsOf(group);
     if (this.siblings.size > 0) {
       this.logger.log(
         `Store ${this.config.storeId}: webhooks for stores ${[...this.siblings.keys()].join(', ')} (the same Ecwid app) ` +
@@ -52,24 +61,42 @@ export class EcwidWebhookReceiver implements OnApplicationBootstrap {
       this.noteForeignStore(payload.storeId);
       return Promise.resolve('ignored');
     }
-    return this.pipeline.process(createEcwidEvent(payload, 'webhook', 'notification'));
+    return this.pipeline.process(createEcwidEvent(payload, 'webhook', 'notification'), undefined, this.claims);
   }
 
   /**
-   * One Ecwid app has one webhook URL for every store that installed it, and signs with one client secret, so a
-   * store served by another module instance of this app can be sent here; acknowledged as ignored, its event would
-   * be lost. Only instances that take webhooks and share the secret the delivery was verified with qualify.
+   * The module instances here that take webhooks signed with this one's client secret, this one included, in the
+   * container's order: one Ecwid app has one webhook URL for every store that installed it, and signs with one client
+   * secret, so a delivery for any of their stores can reach any of their routes.
    */
-  private findSiblings(): Map<number, EcwidWebhookReceiver> {
-    const siblings = new Map<number, EcwidWebhookReceiver>();
+  private findGroup(): EcwidWebhookReceiver[] {
     const secret = this.config.clientSecret?.reveal();
-    if (secret === undefined) return siblings;
-    for (const other of this.moduleRef.get(EcwidWebhookReceiver, { strict: false, each: true })) {
-      const { storeId, webhooks, clientSecret } = other.config;
-      if (storeId === this.config.storeId || siblings.has(storeId) || !webhooks.enabled) continue;
-      if (clientSecret?.reveal() === secret) siblings.set(storeId, other);
+    if (secret === undefined) return [this];
+    const group = this.moduleRef
+      .get(EcwidWebhookReceiver, { strict: false, each: true })
+      .filter((other) => other === this || (other.config.webhooks.enabled && other.config.clientSecret?.reveal() === secret));
+    return group.includes(this) ? group : [this, ...group];
+  }
+
+  /** The group's other stores, by store id: a delivery for one of them, acknowledged as ignored, would be lost. */
+  private findSiblings(group: readonly EcwidWebhookReceiver[]): Map<number, EcwidWebhookReceiver> {
+    const siblings = new Map<number, EcwidWebhookReceiver>();
+    for (const other of group) {
+      const { storeId } = other.config;
+      if (storeId !== this.config.storeId && !siblings.has(storeId)) siblings.set(storeId, other);
     }
     return siblings;
+  }
+
+  /**
+   * The signature covers `eventCreated.eventId` and not the store id in the body, so a captured delivery sent again
+   * with another store's id verifies as well as the first. Claimed in each store's own dedup store, it would be new to
+   * the second store and emitted again. Every member of a group therefore claims in one member's store, the lowest
+   * store id's (every member picks the same one), and an event id is handled once for the whole Ecwid app.
+   */
+  private static claimsOf(group: readonly EcwidWebhookReceiver[]): EcwidClaimScope {
+    const home = group.reduce((lowest, other) => (other.config.storeId < lowest.config.storeId ? other : lowest));
+    return home.pipeline.claims;
   }
 
   private noteForeignStore(storeId: number): void {
