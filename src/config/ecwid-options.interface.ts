@@ -42,7 +42,7 @@ export interface EcwidWebhookOptions {
    * (Ecwid's last retry) and `dedupTtlSeconds`.
    */
   maxEventAgeSeconds?: number;
-  /** Bound of the in-memory dedup store; the oldest ids go first. Default 100000; 16 bytes per entry reserved up front. */
+  /** Bound of the in-memory dedup store; the oldest ids go first. Default 100000; about 40 bytes per entry (52 at most) reserved up front. */
   dedupMaxEntries?: number;
   /** Class decorators for the webhook controller, e.g. `[SkipThrottle(), Public()]` to pass global guards. */
   decorators?: ClassDecorator[];
