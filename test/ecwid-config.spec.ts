@@ -87,6 +87,30 @@ describe('configuration', () => {
     expect(config.instance.unrecognizedKeys).toEqual(['pagination.type']);
   });
 
+  it("takes a top-level token beside element for Cloud Elements' own instance token, never for Ecwid's", () => {
+    const response = { ...seedInstance, id: 12345, token: 'ce_element_instance_token_852' };
+    const config = resolveEcwidConfig(response);
+    expect(config.token).toBeUndefined();
+    expect(config.legacy.orderKey?.reveal()).toBe('seed_order_api_key_value');
+    expect(config.instance.elementToken?.reveal()).toBe('ce_element_instance_token_852');
+    expect(`${JSON.stringify(config)} ${inspect(config, { depth: 10 })}`).not.toContain('ce_element_instance_token_852');
+    // Ecwid's token is the instance key, which the other one does not disagree with; or ECWID_TOKEN.
+    const withEcwidToken = { ...response, configuration: { ...response.configuration, 'ecwid.api.token': 'secret_token_value_123' } };
+    expect(resolveEcwidConfig(withEcwidToken).token?.reveal()).toBe('secret_token_value_123');
+    const fromEnv = ecwidOptionsFromEnv({ ECWID_INSTANCE_JSON: JSON.stringify(response), ECWID_TOKEN: 'secret_token_value_123' });
+    expect(resolveEcwidConfig(fromEnv).token?.reveal()).toBe('secret_token_value_123');
+    // Without element the options are canonical, and token is Ecwid's as ever.
+    expect(resolveEcwidConfig({ configuration: response.configuration, token: 'secret_token_value_123' }).token?.reveal()).toBe('secret_token_value_123');
+    const { 'ecwid.order.key': _key, ...noKey } = response.configuration;
+    expect(problemsOf({ ...response, configuration: noKey })).toEqual([
+      {
+        key: 'ecwid.api.token | oauth.api.secret | ecwid.order.key',
+        message:
+          "at least one credential is required: the v3 API token, the app client secret, or the legacy Order API key (the top-level token is Cloud Elements' own, not Ecwid's)",
+      },
+    ]);
+  });
+
   it('keeps the values of instance keys it does not know, and never shows them', async () => {
     const options = {
       storeId: 1003,

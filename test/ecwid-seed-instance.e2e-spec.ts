@@ -1,5 +1,6 @@
+import { inspect } from 'node:util';
 import { Test } from '@nestjs/testing';
-import { EcwidModule, EcwidOrderEvent, EcwidOrderPoller, EcwidOrdersService } from 'nestjs-ecwid';
+import { EcwidConfigService, EcwidModule, EcwidOrderEvent, EcwidOrderPoller, EcwidOrdersService } from 'nestjs-ecwid';
 import { EcwidCallbackReceiver, EcwidSandbox } from 'nestjs-ecwid/testing';
 import { startApp } from './support/apps';
 import { EventRecorder } from './support/recorder';
@@ -49,6 +50,27 @@ describe('a seed-format instance with legacy keys only', () => {
       expect(created.every((e) => e.source === 'polling')).toBe(true);
       await receiver.waitFor(() => receiver.delivered.flatMap((n) => n.body.message.events).length === 25);
       expect(receiver.delivered.every((n) => n.body.message.elementKey === 'ecwid' && n.body.message.instanceName === 'ecwid-store-1003')).toBe(true);
+    } finally {
+      await ref.close();
+    }
+  });
+
+  it("keeps Cloud Elements' own instance token, given verbatim beside element, out of every request to Ecwid", async () => {
+    const ceToken = 'ce_element_instance_token_852';
+    // Cloud Elements' instance API answers with the instance's own token at the top level.
+    const response = { ...instance(), id: 12345, token: ceToken, element: { id: 42, name: 'Ecwid', key: 'ecwid', active: true }, valid: true };
+    const ref = await Test.createTestingModule({ imports: [EcwidModule.forRoot(response)] }).compile();
+    try {
+      sandbox.clearRequests();
+      const orders = ref.get(EcwidOrdersService);
+      expect(orders.toJSON()).toEqual({ api: 'legacy', storeId: sandbox.storeId });
+      await orders.search({});
+      expect(sandbox.requests.length).toBeGreaterThan(0);
+      expect(JSON.stringify(sandbox.requests)).not.toContain(ceToken);
+      const config = ref.get(EcwidConfigService);
+      expect(config.hasToken).toBe(false);
+      expect(config.config.instance.elementToken?.reveal()).toBe(ceToken);
+      expect(`${JSON.stringify(config)} ${inspect(config, { depth: 10 })}`).not.toContain(ceToken);
     } finally {
       await ref.close();
     }

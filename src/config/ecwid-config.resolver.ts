@@ -30,7 +30,7 @@ import type { EcwidModuleOptions } from './ecwid-options.interface';
 import type { EcwidStateStoreOptions } from '../state/ecwid-state-store.factory';
 import type { EcwidStateStore } from '../state/ecwid-state-store.interface';
 import type { EcwidEventVendorType, EcwidResolvedConfig } from './ecwid-resolved-config';
-import { withRedactedView } from './ecwid-config.view';
+import { isPlainObject, withRedactedView } from './ecwid-config.view';
 import { misspeltOptions } from './ecwid-option-names';
 import { EcwidSecret } from './ecwid-secret';
 
@@ -158,6 +158,15 @@ function same(a: unknown, b: unknown): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
 
+/**
+ * A top-level `token` beside `element` is Cloud Elements' own element-instance token, as its instance API returns it:
+ * taken for Ecwid's, it would switch the client from the legacy keys to v3 and send Ecwid another system's credential.
+ * Ecwid's token is then `ecwid.api.token`, or `token` as read from a variable (`ECWID_TOKEN`).
+ */
+function cloudElementsToken(options: EcwidModuleOptions, tokenSource: string | undefined): unknown {
+  return !isPlainObject(options.element) || tokenSource !== undefined ? undefined : given(options.token);
+}
+
 /** Validates the options once, at boot; throws one EcwidConfigError naming every problem by the user's key. */
 export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedConfig {
   const problems: EcwidConfigProblem[] = [
@@ -165,6 +174,8 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
     ...misspeltOptions(options, CANONICAL_PATHS),
   ];
   const declaredKeys = declaredNames(options);
+  const elementToken = cloudElementsToken(options, declaredKeys.token);
+  const settings = elementToken === undefined ? options : { ...options, token: undefined };
   const configuration = options.configuration;
   const instance = configuration !== null && typeof configuration === 'object' && !Array.isArray(configuration) ? configuration : undefined;
   if (configuration !== undefined && !instance) {
@@ -181,7 +192,7 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
   const reported = new Set<EcwidConfigField>();
   for (const spec of FIELDS) {
     const canonicalKey = spec.path?.join('.');
-    const fromCanonical = spec.path ? coerce(given(pick(options, spec.path)), spec.coerce) : new Coerced(undefined);
+    const fromCanonical = spec.path ? coerce(given(pick(settings, spec.path)), spec.coerce) : new Coerced(undefined);
     const fromInstance = spec.instanceKey && instance ? coerce(given(instance[spec.instanceKey]), spec.coerce) : new Coerced(undefined);
     const usedInstance = fromCanonical.value === undefined && fromInstance.value !== undefined;
     const named = fromCanonical.value !== undefined ? canonicalKey : instance ? spec.instanceKey : undefined;
@@ -227,9 +238,10 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
   }
 
   if (!schema.token && !schema.clientSecret && !schema.legacyOrderKey && !hasProblem('token') && !hasProblem('clientSecret')) {
+    const notThatToken = elementToken === undefined ? '' : " (the top-level token is Cloud Elements' own, not Ecwid's)";
     problems.push({
       key: `${keyName('token')} | ${keyName('clientSecret')} | ${keyName('legacyOrderKey')}`,
-      message: 'at least one credential is required: the v3 API token, the app client secret, or the legacy Order API key',
+      message: `at least one credential is required: the v3 API token, the app client secret, or the legacy Order API key${notThatToken}`,
     });
   }
   if (schema.webhooksEnabled === true && !schema.clientSecret) {
@@ -311,6 +323,7 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
       tags: schema.tags ?? [],
       oauthApiKey: schema.oauthApiKey,
       oauthCallbackUrl: schema.oauthCallbackUrl,
+      elementToken: elementToken === undefined ? undefined : new EcwidSecret(elementToken),
       unrecognizedKeys: unrecognized.map(([key]) => key),
       unrecognized: Object.fromEntries(unrecognized.map(([key, value]) => [key, new EcwidSecret(value)])),
     },

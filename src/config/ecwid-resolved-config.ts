@@ -38,6 +38,8 @@ export interface EcwidResolvedConfig {
     tags: string[];
     oauthApiKey?: string;
     oauthCallbackUrl?: string;
+    /** Cloud Elements' own element-instance token (a top-level `token` beside `element`): kept, never sent to Ecwid. */
+    elementToken?: EcwidSecret<unknown>;
     /** Keys in `configuration` this module does not know; kept, and named once in the boot log. */
     unrecognizedKeys: string[];
     /** Their values as given, for later features; held as secrets, since one may be a credential of another system. */
