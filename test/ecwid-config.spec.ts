@@ -342,6 +342,40 @@ describe('configuration', () => {
     await moduleRef.close();
   });
 
+  it('refuses a credential with whitespace or control characters at boot, where it would fail every call or webhook later', async () => {
+    const message = 'must not contain whitespace or control characters';
+    expect(
+      problemsOf({
+        storeId: 1,
+        token: 'secret_token_value_123\r\nX-Injected: 1',
+        clientSecret: 'client_secret_value_456\n',
+        configuration: {
+          'ecwid.order.key': ' seed_order_api_key_value',
+          'ecwid.product.key': 'seed_product\tapi_key_value',
+          'event.notification.signature.key': 'sig_key_789 ',
+        },
+      }),
+    ).toEqual([
+      { key: 'token', message },
+      { key: 'clientSecret', message },
+      { key: 'ecwid.order.key', message },
+      { key: 'ecwid.product.key', message },
+      { key: 'event.notification.signature.key', message: 'must not begin or end with whitespace or contain control characters' },
+    ]);
+    // A signing key is the receiver's own choice: a space inside it is its business.
+    expect(resolveEcwidConfig({ storeId: 1, token: 't', notifications: { signatureKey: 'sig key 789' } }).events.signatureKey?.reveal()).toBe('sig key 789');
+    // Variables are used as written, not trimmed: the error names the variable.
+    expect(problemsOf(ecwidOptionsFromEnv({ ECWID_STORE_ID: '1', ECWID_CLIENT_SECRET: 'client_secret_value_456\n', ECWID_NOTIFICATION_SIGNATURE_KEY: '\u0000sig_key_789' }))).toEqual([
+      { key: 'ECWID_CLIENT_SECRET', message },
+      { key: 'ECWID_NOTIFICATION_SIGNATURE_KEY', message: 'must not begin or end with whitespace or contain control characters' },
+    ]);
+    const boot = await Test.createTestingModule({ imports: [EcwidModule.forRoot({ storeId: 1, clientSecret: 'client_secret_value_456\n' })] })
+      .compile()
+      .then(() => undefined, (error: unknown) => error);
+    expect(boot).toBeInstanceOf(EcwidConfigError);
+    expect(`${(boot as Error).message} ${inspect(boot, { depth: 10 })}`).not.toContain('client_secret_value_456');
+  });
+
   it.each([
     ['a Redis URL', 'redis://:redis_pw_321@127.0.0.1:6379/0', '"redis":"redis://[redacted]@127.0.0.1:6379/0"'],
     ['Redis options', { host: '127.0.0.1', password: 'redis_pw_321', tls: { key: 'tls_key_pem', ca: 'public-ca' } }, '"password":"[redacted]"'],

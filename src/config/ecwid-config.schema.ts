@@ -18,6 +18,15 @@ import { MAX_DEDUP_ENTRIES } from '../ecwid.constants';
 
 const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
 const SECRET = { message: 'must be a non-empty string' };
+/**
+ * Ecwid's credentials hold no whitespace or control characters: a copy that does (a file's trailing newline, say) would
+ * boot and then fail every call with 403 or every webhook with 401, and a CR LF would split the Authorization header.
+ */
+const CREDENTIAL_TEXT = /^[^\s\p{Cc}]+$/u;
+const CREDENTIAL = { message: 'must not contain whitespace or control characters' };
+/** The signature key is the callback receiver's own choice, so inner spaces may be part of it; the rest may not. */
+const SIGNING_KEY_TEXT = /^(?!\s)[^\p{Cc}]*(?<!\s)$/u;
+const SIGNING_KEY = { message: 'must not begin or end with whitespace or contain control characters' };
 /** A route path Ecwid can be given as it is: no wildcards, parameters or characters that need escaping. */
 export const PLAIN_PATH = /^\/?[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$/;
 export const PLAIN_PATH_MESSAGE = {
@@ -48,10 +57,10 @@ export class EcwidConfigSchema {
   @Max(Number.MAX_SAFE_INTEGER, { message: 'must be a positive integer' })
   storeId?: number;
 
-  @IsOptional() @IsString(SECRET) @IsNotEmpty(SECRET)
+  @IsOptional() @IsString(SECRET) @IsNotEmpty(SECRET) @Matches(CREDENTIAL_TEXT, CREDENTIAL)
   token?: string;
 
-  @IsOptional() @IsString(SECRET) @IsNotEmpty(SECRET)
+  @IsOptional() @IsString(SECRET) @IsNotEmpty(SECRET) @Matches(CREDENTIAL_TEXT, CREDENTIAL)
   clientSecret?: string;
 
   @IsOptional() @IsUrl(URL_OPTIONS, { message: 'must be an http(s) URL' })
@@ -130,10 +139,10 @@ export class EcwidConfigSchema {
   @IsOptional() @IsUrl(URL_OPTIONS, { message: 'must be an http(s) URL' })
   oauthCallbackUrl?: string;
 
-  @IsOptional() @IsString(SECRET) @IsNotEmpty(SECRET)
+  @IsOptional() @IsString(SECRET) @IsNotEmpty(SECRET) @Matches(CREDENTIAL_TEXT, CREDENTIAL)
   legacyOrderKey?: string;
 
-  @IsOptional() @IsString(SECRET) @IsNotEmpty(SECRET)
+  @IsOptional() @IsString(SECRET) @IsNotEmpty(SECRET) @Matches(CREDENTIAL_TEXT, CREDENTIAL)
   legacyProductKey?: string;
 
   @IsOptional() @IsUrl(URL_OPTIONS, { message: 'must be an http(s) URL' })
@@ -148,7 +157,7 @@ export class EcwidConfigSchema {
   @IsOptional() @IsUrl(URL_OPTIONS, { message: 'must be an http(s) URL' })
   callbackUrl?: string;
 
-  @IsOptional() @IsString(SECRET) @IsNotEmpty(SECRET)
+  @IsOptional() @IsString(SECRET) @IsNotEmpty(SECRET) @Matches(SIGNING_KEY_TEXT, SIGNING_KEY)
   signatureKey?: string;
 
   // Shorter intervals round to 0 ms: cycles back to back spend the token's whole request budget, and 0 never backs off.
