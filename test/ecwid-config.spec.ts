@@ -584,6 +584,26 @@ describe('configuration', () => {
       expect(resolveEcwidConfig({ storeId: 1, token: 't', polling: { intervalMinutes: 1 / 60 } }).polling.intervalMs).toBe(1000);
     });
 
+    it('refuses a poll start more than a day ahead, where the poller would see no change until then (milliseconds for seconds)', () => {
+      const base = { storeId: 1, token: 't', state: { type: 'memory' as const } };
+      const hourAgoMs = Date.now() - 3_600_000;
+      const tooLate = 'must not be more than a day in the future, or the poller sees no change until then';
+      const seconds = `${tooLate}: UNIX seconds are expected, not milliseconds`;
+      expect(problemsOf({ ...base, polling: { startFrom: hourAgoMs } })).toEqual([{ key: 'polling.startFrom', message: seconds }]);
+      expect(problemsOf(ecwidOptionsFromEnv({ ECWID_STORE_ID: '1', ECWID_TOKEN: 't', ECWID_POLL_FROM: String(hourAgoMs) }))).toEqual([
+        { key: 'ECWID_POLL_FROM', message: seconds },
+      ]);
+      expect(problemsOf({ ...base, polling: { startFrom: new Date(Date.now() + 2 * 86_400_000) } })).toEqual([{ key: 'polling.startFrom', message: tooLate }]);
+      // Measured on the module's clock, which bounds the polling windows too.
+      expect(problemsOf({ ...base, clock: () => hourAgoMs - 3 * 86_400_000, polling: { startFrom: new Date(hourAgoMs) } })[0].key).toBe('polling.startFrom');
+      expect(resolveEcwidConfig({ ...base, polling: { startFrom: Math.floor(hourAgoMs / 1000) } }).polling.startFrom).toBe(Math.floor(hourAgoMs / 1000));
+      // A date-only string is UTC midnight, hours ahead of the local date east of Greenwich: within the day allowed.
+      const inTwelveHours = new Date(Date.now() + 12 * 3_600_000);
+      expect(resolveEcwidConfig({ ...base, polling: { startFrom: inTwelveHours.toISOString() } }).polling.startFrom).toBe(
+        Math.floor(inTwelveHours.getTime() / 1000),
+      );
+    });
+
     it('refuses a fractional pollDelay in the poller JSON, under the instance key', () => {
       const instance = { storeId: 1, token: 't', configuration: { 'event.poller.configuration': { orders: { pollDelay: 2.5 } } } };
       expect(problemsOf(instance)).toEqual([{ key: 'event.poller.configuration.orders.pollDelay', message: 'must be a whole number of seconds' }]);

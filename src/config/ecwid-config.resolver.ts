@@ -272,7 +272,8 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
     });
   }
   const poller = pollerSettings(schema.pollerConfiguration, keyName('pollerConfiguration'), problems);
-  const startFrom = startFromSeconds(options.polling?.startFrom, declaredKeys.pollingStartFrom ?? 'polling.startFrom', problems);
+  const now = typeof options.clock === 'function' ? options.clock() : Date.now();
+  const startFrom = startFromSeconds(options.polling?.startFrom, declaredKeys.pollingStartFrom ?? 'polling.startFrom', now, problems);
   const pollingEnabled = schema.pollingEnabled ?? schema.vendorType === 'polling';
   if (pollingEnabled && !schema.token && !schema.legacyOrderKey) {
     problems.push({
@@ -464,16 +465,28 @@ function pollerSettings(json: Record<string, unknown> | undefined, key: string, 
   return { pageSize, pollDelay, createdCheckTolerance: whole('createdCheckTolerance', 0) };
 }
 
-function startFromSeconds(value: unknown, key: string, problems: EcwidConfigProblem[]): number | undefined {
+/**
+ * How far ahead of the clock a poll start may be: a date-only ISO string is read as UTC midnight, up to 14 h ahead of
+ * a host's own date, and clocks drift. Any further is a mistake (milliseconds where seconds are meant put it in the
+ * year 50000), and the poller would see no change until then.
+ */
+const MAX_START_AHEAD_MS = 86_400_000;
+
+function startFromSeconds(value: unknown, key: string, nowMs: number, problems: EcwidConfigProblem[]): number | undefined {
   if (value === undefined || value === null || value === '' || value === 'now') return undefined;
+  const numeric = typeof value === 'number' || (typeof value === 'string' && NUMERIC.test(value));
   const ms =
     value instanceof Date ? value.getTime()
-    : typeof value === 'number' ? value * 1000
-    : typeof value === 'string' && NUMERIC.test(value) ? Number(value) * 1000
+    : numeric ? Number(value) * 1000
     : typeof value === 'string' ? Date.parse(value)
     : NaN;
   if (!Number.isFinite(ms) || ms < 0) {
     problems.push({ key, message: 'must be a Date, UNIX seconds, an ISO 8601 date or "now"' });
+    return undefined;
+  }
+  if (ms > nowMs + MAX_START_AHEAD_MS) {
+    const hint = numeric ? ': UNIX seconds are expected, not milliseconds' : '';
+    problems.push({ key, message: `must not be more than a day in the future, or the poller sees no change until then${hint}` });
     return undefined;
   }
   return Math.floor(ms / 1000);
