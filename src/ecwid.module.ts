@@ -1,7 +1,7 @@
 import { DynamicModule, Logger, Module, NestModule, Optional, Provider } from '@nestjs/common';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { EcwidConfigError, EcwidConfigProblem } from './config/ecwid-config.error';
-import { EcwidConfigField, PLAIN_PATH, PLAIN_PATH_MESSAGE } from './config/ecwid-config.schema';
+import { EcwidConfigField, PLAIN_PATH_MESSAGE } from './config/ecwid-config.schema';
 import { ECWID_OPTION_KEYS, readBoolean, resolveEcwidConfig } from './config/ecwid-config.resolver';
 import { EcwidConfigService } from './config/ecwid-config.service';
 import { withRedactedView } from './config/ecwid-config.view';
@@ -30,7 +30,7 @@ import { EcwidNotificationsService } from './notifications/ecwid-notifications.s
 import { EcwidOrderPoller } from './polling/ecwid-order-poller';
 import { EcwidStateOwner } from './state/ecwid-state-owner';
 import type { EcwidStateStore } from './state/ecwid-state-store.interface';
-import { EcwidWebhookRoute, normalizeWebhookPath, toWebhookRoute } from './webhooks/ecwid-webhook-route';
+import { EcwidWebhookRoute, isUsablePath, normalizeWebhookPath, toWebhookRoute } from './webhooks/ecwid-webhook-route';
 import { createEcwidWebhookController } from './webhooks/ecwid-webhook.controller';
 import { EcwidRouteBodyLimits } from './webhooks/ecwid-route-body-limits';
 import { EcwidWebhookAdmission } from './webhooks/ecwid-webhook.admission';
@@ -45,15 +45,22 @@ const DEFAULT_ION_PATH = 'ecwid/ion';
 interface EcwidIonRoute {
   enabled: boolean;
   path: string;
+  pathUsable: boolean;
 }
 
 function ionRoute(options: EcwidIonRouteOptions | undefined, enabledByDefault: boolean): EcwidIonRoute {
-  return { enabled: readBoolean(options?.enabled) ?? enabledByDefault, path: normalizeWebhookPath(options?.path ?? DEFAULT_ION_PATH) };
+  return {
+    enabled: readBoolean(options?.enabled) ?? enabledByDefault,
+    path: normalizeWebhookPath(options?.path, DEFAULT_ION_PATH),
+    pathUsable: isUsablePath(options?.path),
+  };
 }
+
+/** Whether a setting says anything: undefined, null and '' do not, as everywhere in the options. */
+const given = (value: unknown): boolean => value !== undefined && value !== null && value !== '';
 
 /** A client secret in either form: webhooks are on by default only with one, as the config resolver decides. */
 function hasClientSecret(options: EcwidModuleOptions): boolean {
-  const given = (value: unknown) => value !== undefined && value !== null && value !== '';
   return given(options.clientSecret) || given(options.configuration?.['oauth.api.secret']);
 }
 const logger = new Logger('EcwidModule');
@@ -69,19 +76,19 @@ function routeProblems(options: EcwidModuleOptions, route: EcwidWebhookRoute, io
     problems.push({ key, message: `with forRootAsync, give it as forRootAsync({ ${form} }): ${what} fixed before the factory runs` });
   if (options.isGlobal !== undefined && options.isGlobal !== global) fixed('isGlobal', 'isGlobal', "the module's scope is");
   const { webhooks, ion: ionOptions } = options;
-  if (webhooks?.path !== undefined && normalizeWebhookPath(webhooks.path) !== route.path) fixed('webhooks.path', 'webhooks: { path }');
+  if (given(webhooks?.path) && normalizeWebhookPath(webhooks?.path) !== route.path) fixed('webhooks.path', 'webhooks: { path }');
   if (readBoolean(webhooks?.enabled) === true && !route.enabled) fixed('webhooks.enabled', 'webhooks: { enabled }');
   if (webhooks?.decorators !== undefined && webhooks.decorators !== route.decorators) fixed('webhooks.decorators', 'webhooks: { decorators }');
-  if (ionOptions?.path !== undefined && normalizeWebhookPath(ionOptions.path) !== ion.path) fixed('ion.path', 'ion: { path }');
+  if (given(ionOptions?.path) && normalizeWebhookPath(ionOptions?.path, DEFAULT_ION_PATH) !== ion.path) fixed('ion.path', 'ion: { path }');
   const ionEnabled = readBoolean(ionOptions?.enabled);
   if (ionEnabled !== undefined && ionEnabled !== ion.enabled) fixed('ion.enabled', 'ion: { enabled }');
   // Paths given only to forRootAsync itself are not among the options the resolver checks; options built from
   // another source (the bridge's variables) name where they came from.
   const named = (options as Record<symbol, Partial<Record<EcwidConfigField, string>> | undefined>)[ECWID_OPTION_KEYS] ?? {};
-  if (route.enabled && webhooks?.path === undefined && !PLAIN_PATH.test(route.path)) {
+  if (route.enabled && !given(webhooks?.path) && !route.pathUsable) {
     problems.push({ key: named.webhooksPath ?? 'webhooks.path', message: PLAIN_PATH_MESSAGE.message });
   }
-  if (ion.enabled && ionOptions?.path === undefined && !PLAIN_PATH.test(ion.path)) {
+  if (ion.enabled && !given(ionOptions?.path) && !ion.pathUsable) {
     problems.push({ key: named.ionPath ?? 'ion.path', message: PLAIN_PATH_MESSAGE.message });
   }
   return problems;

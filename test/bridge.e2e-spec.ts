@@ -129,6 +129,22 @@ describe('the bridge app (npm start)', () => {
       }
     }
 
+    it('takes an empty ECWID_WEBHOOK_PATH or ECWID_ION_PATH for unset, as every other ECWID_* variable, and serves the defaults', async () => {
+      const env = { ...realStore, ECWID_TOKEN: 'secret_bridge_token_value', ECWID_CLIENT_SECRET: 'bridge_client_secret_value' };
+      const { output, child } = await run(cleanEnv({ ...env, ECWID_WEBHOOK_PATH: '', ECWID_ION_PATH: '' }), /Bridge listening on|Invalid Ecwid configuration/);
+      try {
+        const port = /Bridge listening on http:\/\/\[?[^\]]*\]?:(\d+)/.exec(output)?.[1];
+        if (!port) throw new Error(`bridge did not start:\n${output}`);
+        const post = async (path: string, body: string, type: string) =>
+          (await fetch(`http://127.0.0.1:${port}${path}`, { method: 'POST', headers: { 'content-type': type }, body })).status;
+        expect(await post('/ecwid/webhooks', '{}', 'application/json')).toBe(401);
+        expect(await post('/ecwid/ion', '', 'application/x-www-form-urlencoded')).toBe(400);
+        expect(await post('/', '{}', 'application/json')).toBe(404);
+      } finally {
+        await stop(child);
+      }
+    });
+
     it('is off when there is no credential to confirm a post by reading the order back', async () => {
       const { status, output } = await ionStatus({ ...realStore, ECWID_CLIENT_SECRET: 'bridge_client_secret_value' });
       expect(status).toBe(404);

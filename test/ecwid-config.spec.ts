@@ -2,7 +2,7 @@ import { inspect } from 'node:util';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Injectable } from '@nestjs/common';
+import { DynamicModule, Injectable } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { ConfigModule, ConfigService } from '@nestjs/config';
 import Redis from 'ioredis';
@@ -21,6 +21,7 @@ import {
   resolveEcwidConfig,
 } from 'nestjs-ecwid';
 import seedInstance from './fixtures/seed-instance.json';
+import { ADAPTERS, startApp } from './support/apps';
 
 const SECRETS = ['secret_token_value_123', 'client_secret_value_456', 'seed_order_api_key_value', 'seed_product_api_key_value', 'sig_key_789'];
 
@@ -511,6 +512,50 @@ describe('configuration', () => {
     await expect(
       Test.createTestingModule({ imports: [EcwidModule.forRoot({ storeId: 1, token: 't', state: null as never })] }).compile(),
     ).rejects.toThrow(EcwidConfigError);
+  });
+
+  it.each(ADAPTERS)('serves a route whose path is given empty at its default path, not at the app root (%s)', async (adapter) => {
+    const post = async (url: string): Promise<number> =>
+      (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' })).status;
+    for (const ecwid of [
+      EcwidModule.forRoot({ storeId: 1, clientSecret: 's', token: 't', webhooks: { path: '' }, ion: { enabled: true, path: '' } }),
+      EcwidModule.forRootAsync({ useFactory: () => ({ storeId: 1, clientSecret: 's', token: 't' }), webhooks: { path: '' }, ion: { enabled: true, path: '' } }),
+    ]) {
+      const t = await startApp(adapter, { imports: [ecwid] });
+      try {
+        expect(t.app.get(EcwidConfigService).webhookRoute()).toBe('/ecwid/webhooks');
+        expect(t.app.get(EcwidConfigService).ionRoute()).toBe('/ecwid/ion');
+        expect(await post(`${t.url}/`)).toBe(404);
+        expect(await post(`${t.url}/ecwid/webhooks`)).toBe(401);
+        expect(await post(`${t.url}/ecwid/ion`)).toBe(400);
+      } finally {
+        await t.close();
+      }
+    }
+  });
+
+  it('refuses a route path that is not a string in the one configuration error, not a TypeError', async () => {
+    const bootError = (ecwid: DynamicModule): Promise<unknown> =>
+      Test.createTestingModule({ imports: [ecwid] })
+        .compile()
+        .then(() => undefined, (error: unknown) => error);
+    const message = expect.stringMatching(/^must be a plain path/);
+    const fromForRoot = await bootError(
+      EcwidModule.forRoot({ storeId: 1, clientSecret: 's', token: 't', webhooks: { path: 123 as never }, ion: { enabled: true, path: 5 as never } }),
+    );
+    expect(fromForRoot).toBeInstanceOf(EcwidConfigError);
+    expect((fromForRoot as EcwidConfigError).problems).toEqual([
+      { key: 'webhooks.path', message },
+      { key: 'ion.path', message },
+    ]);
+    const fromForRootAsync = await bootError(
+      EcwidModule.forRootAsync({ useFactory: () => ({ storeId: 1, clientSecret: 's', token: 't' }), webhooks: { path: {} as never }, ion: { enabled: true, path: 5 as never } }),
+    );
+    expect(fromForRootAsync).toBeInstanceOf(EcwidConfigError);
+    expect((fromForRootAsync as EcwidConfigError).problems).toEqual([
+      { key: 'webhooks.path', message },
+      { key: 'ion.path', message },
+    ]);
   });
 
   it('stops the module at boot with the configuration error', async () => {

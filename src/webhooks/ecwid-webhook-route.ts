@@ -1,4 +1,5 @@
 import { readBoolean } from '../config/ecwid-config.resolver';
+import { PLAIN_PATH } from '../config/ecwid-config.schema';
 import { DEFAULT_WEBHOOK_PATH } from '../ecwid.constants';
 
 /** Route facts fixed when the module is defined, since Nest registers routes before any options factory runs. */
@@ -7,6 +8,8 @@ export interface EcwidWebhookRoute {
   path: string;
   /** Applied to the webhook controller class, e.g. `[SkipThrottle(), Public()]` to opt out of global guards. */
   decorators: ClassDecorator[];
+  /** False when the path given cannot be served as it is; the default stands in until boot refuses it. */
+  pathUsable: boolean;
 }
 
 export interface EcwidWebhookRouteOptions {
@@ -15,8 +18,17 @@ export interface EcwidWebhookRouteOptions {
   decorators?: ClassDecorator[];
 }
 
-export function normalizeWebhookPath(path: string | undefined): string {
-  return (path ?? DEFAULT_WEBHOOK_PATH).replace(/^\/+|\/+$/g, '');
+/**
+ * A route path as registered, without slashes around it. Unset (undefined, null or '', as everywhere in the options)
+ * is the default, never the app's root; so is a value that is not a string, which boot then refuses.
+ */
+export function normalizeWebhookPath(path: unknown, fallback = DEFAULT_WEBHOOK_PATH): string {
+  return typeof path === 'string' && path !== '' ? path.replace(/^\/+|\/+$/g, '') : fallback;
+}
+
+/** Whether a route path given to the module can be served as it is: unset, or a plain path. */
+export function isUsablePath(path: unknown): boolean {
+  return path === undefined || path === null || path === '' || (typeof path === 'string' && PLAIN_PATH.test(path));
 }
 
 /**
@@ -28,6 +40,7 @@ export function toWebhookRoute(options: EcwidWebhookRouteOptions | undefined, en
     enabled: readBoolean(options?.enabled) ?? enabledByDefault,
     path: normalizeWebhookPath(options?.path),
     decorators: options?.decorators ?? [],
+    pathUsable: isUsablePath(options?.path),
   };
 }
 
