@@ -1,10 +1,14 @@
 import type { EcwidPage } from './ecwid-order.model';
 
 /**
- * Walks a paged result that may change under it, one page in memory at a time. Items leaving it (an order updated out
- * of the filter, or deleted) move later ones up: on a smaller total the offset steps back by as much and the page is
- * read again, skipping the ids of the page before, the only ones kept. An item is yielded twice only if more than a
- * page shifted; one leaving while another joins keeps the total, and can hide a move.
+ * Walks a paged result that may change under it, one page in memory at a time. Only `total` tells that items left,
+ * not where: behind the walk (which moves every later item up), or ahead of it (which moves nothing the walk has not
+ * read yet). So on a smaller total the walk finds its place by the page it read last, the anchor: the items of it
+ * still there sit together, between the anchor's old end and as many places before it as items left, and the walk
+ * goes on after the last of them. When none of them is on the first page read to find them (every item of the anchor
+ * left, or more than two pages' worth left ahead of the walk between two reads), it goes on where the first item not
+ * yet yielded can be at the earliest: nothing is missed, and some items already yielded may come again. An item that
+ * joins the result may or may not be seen, and one joining while another leaves keeps the total, hiding a move.
  */
 export async function* walkPages<T extends { id: unknown }>(
   fetchPage: (offset: number, limit: number) => Promise<EcwidPage<T>>,
@@ -13,18 +17,46 @@ export async function* walkPages<T extends { id: unknown }>(
 ): AsyncGenerator<T, void, undefined> {
   let offset = startOffset;
   let lastTotal: number | undefined;
-  let lastIds = new Set<unknown>();
+  /** The anchor's ids, the total read with it, and the offset just past it. */
+  let anchor = new Set<unknown>();
+  let anchorTotal = 0;
+  let anchorEnd = startOffset;
+  /** While finding its place: how many items left since the anchor was read, and whether any of it is seen yet. */
+  let left: number | undefined;
+  let anchorSeen = false;
   for (;;) {
     const page = await fetchPage(offset, limit);
+    const { items } = page;
     if (lastTotal !== undefined && page.total < lastTotal) {
-      offset = Math.max(startOffset, offset - (lastTotal - page.total));
+      left = anchorTotal - page.total;
+      anchorSeen = false;
       lastTotal = page.total;
+      offset = Math.max(startOffset, anchorEnd - 1 - left);
       continue;
     }
     lastTotal = page.total;
-    for (const item of page.items) if (!lastIds.has(item.id)) yield item;
-    lastIds = new Set(page.items.map((item) => item.id));
-    offset += page.items.length;
-    if (page.items.length === 0 || offset >= page.total) return;
+    let from = 0;
+    if (left !== undefined) {
+      // Items before the anchor's first are older still; the walk goes on after its last.
+      if (!anchorSeen) {
+        while (from < items.length && !anchor.has(items[from].id)) from += 1;
+        anchorSeen = from < items.length;
+      }
+      while (anchorSeen && from < items.length && anchor.has(items[from].id)) from += 1;
+      const more = items.length === limit && offset + items.length < Math.min(page.total, anchorEnd);
+      if (anchorSeen && from === items.length && more) {
+        // The anchor's last item may be on the next page.
+        offset += items.length;
+        continue;
+      }
+      if (!anchorSeen) from = Math.max(startOffset, anchorEnd - left) - offset;
+      left = undefined;
+    }
+    for (let i = from; i < items.length; i += 1) if (!anchor.has(items[i].id)) yield items[i];
+    anchor = new Set(items.map((item) => item.id));
+    anchorTotal = page.total;
+    offset += items.length;
+    anchorEnd = offset;
+    if (items.length === 0 || offset >= page.total) return;
   }
 }
