@@ -2,7 +2,7 @@ import { DynamicModule, Logger, Module, NestModule, Optional, Provider } from '@
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { EcwidConfigError, EcwidConfigProblem } from './config/ecwid-config.error';
 import { EcwidConfigField, PLAIN_PATH_MESSAGE } from './config/ecwid-config.schema';
-import { ECWID_OPTION_KEYS, readBoolean, resolveEcwidConfig } from './config/ecwid-config.resolver';
+import { ECWID_OPTION_KEYS, isOptionsObject, readBoolean, resolveEcwidConfig } from './config/ecwid-config.resolver';
 import { EcwidConfigService } from './config/ecwid-config.service';
 import { withRedactedView } from './config/ecwid-config.view';
 import type { EcwidIonRouteOptions, EcwidModuleOptions } from './config/ecwid-options.interface';
@@ -56,6 +56,19 @@ function ionRoute(options: EcwidIonRouteOptions | undefined, enabledByDefault: b
   };
 }
 
+/** Nest's own failure without a way to build the options is a bare TypeError or a missing dependency at index [0]. */
+function asyncOptionsProblems(options: EcwidModuleAsyncOptions | undefined): EcwidConfigProblem[] {
+  const alternatives = 'needs useFactory, useClass or useExisting to build the options (for options known up front, use forRoot)';
+  if (options === null || typeof options !== 'object') return [{ key: 'forRootAsync', message: alternatives }];
+  const { useFactory, useClass, useExisting } = options;
+  if (useFactory !== undefined) return typeof useFactory === 'function' ? [] : [{ key: 'useFactory', message: 'must be a function returning the options' }];
+  if (useClass !== undefined) {
+    const isFactory = typeof useClass === 'function' && typeof useClass.prototype?.createEcwidOptions === 'function';
+    return isFactory ? [] : [{ key: 'useClass', message: 'must be a class with a createEcwidOptions() method (an EcwidOptionsFactory)' }];
+  }
+  return useExisting === undefined ? [{ key: 'forRootAsync', message: alternatives }] : [];
+}
+
 /** Whether a setting says anything: undefined, null and '' do not, as everywhere in the options. */
 const given = (value: unknown): boolean => value !== undefined && value !== null && value !== '';
 
@@ -104,6 +117,8 @@ function withIonRoute(options: EcwidModuleOptions, ion: EcwidIonRoute): EcwidMod
 }
 
 function resolveForRoute(options: EcwidModuleOptions, route: EcwidWebhookRoute, ion: EcwidIonRoute, global: boolean): EcwidResolvedConfig {
+  // A forRootAsync factory may return anything at all: the resolver refuses what is not an object before it is read here.
+  if (!isOptionsObject(options)) return resolveEcwidConfig(options);
   const problems = routeProblems(options, route, ion, global);
   let config: EcwidResolvedConfig;
   try {
@@ -158,17 +173,21 @@ export class EcwidModule extends EcwidConfigurableModule implements NestModule {
   }
 
   static forRoot(options: EcwidModuleOptions & Pick<EcwidModuleExtras, 'isGlobal'>): DynamicModule {
+    // Options that are not an object are reported at boot, with the routes left at their defaults meanwhile.
+    const readable = isOptionsObject(options) ? options : {};
     // ION is the legacy API's notification: on by default where the seed's legacy Order API key is configured.
-    const legacyKey = options.configuration?.['ecwid.order.key'];
+    const legacyKey = readable.configuration?.['ecwid.order.key'];
     return this.assemble(
       { module: EcwidModule, providers: [{ provide: ECWID_MODULE_OPTIONS, useValue: options }] },
-      options.isGlobal,
-      toWebhookRoute(options.webhooks, hasClientSecret(options)),
-      ionRoute(options.ion, typeof legacyKey === 'string' && legacyKey !== ''),
+      readable.isGlobal,
+      toWebhookRoute(readable.webhooks, hasClientSecret(readable)),
+      ionRoute(readable.ion, typeof legacyKey === 'string' && legacyKey !== ''),
     );
   }
 
   static forRootAsync(options: EcwidModuleAsyncOptions): DynamicModule {
+    const problems = asyncOptionsProblems(options);
+    if (problems.length > 0) throw new EcwidConfigError(problems);
     return this.assemble(super.forRootAsync(options), options.isGlobal, toWebhookRoute(options.webhooks), ionRoute(options.ion, false));
   }
 

@@ -793,6 +793,47 @@ describe('configuration', () => {
       );
     });
 
+    it('refuses async options that are not an object, or no way to build them, with the configuration error and not a TypeError', async () => {
+      const bootError = (build: () => DynamicModule): Promise<unknown> => {
+        try {
+          return Test.createTestingModule({ imports: [build()] })
+            .compile()
+            .then(() => undefined, (error: unknown) => error);
+        } catch (error) {
+          return Promise.resolve(error);
+        }
+      };
+      const problems = async (build: () => DynamicModule) => {
+        const error = await bootError(build);
+        expect(error).toBeInstanceOf(EcwidConfigError);
+        return (error as EcwidConfigError).problems;
+      };
+      for (const [result, kind] of [
+        [undefined, 'undefined'],
+        [null, 'null'],
+        ['secret_token_value_123', 'a string'],
+        [[{ storeId: 1, token: 't' }], 'an array'],
+      ] as const) {
+        const expected = [{ key: 'options', message: `must be an object of Ecwid module options, not ${kind}` }];
+        expect(await problems(() => EcwidModule.forRootAsync({ useFactory: () => result as never }))).toEqual(expected);
+        expect(await problems(() => EcwidModule.forRoot(result as never))).toEqual(expected);
+      }
+      const none = [
+        { key: 'forRootAsync', message: 'needs useFactory, useClass or useExisting to build the options (for options known up front, use forRoot)' },
+      ];
+      expect(await problems(() => EcwidModule.forRootAsync({}))).toEqual(none);
+      expect(await problems(() => EcwidModule.forRootAsync(undefined as never))).toEqual(none);
+      expect(await problems(() => EcwidModule.forRootAsync({ useValue: { storeId: 1, token: 't' } } as never))).toEqual(none);
+      expect(await problems(() => EcwidModule.forRootAsync({ useFactory: { storeId: 1 } as never }))).toEqual([
+        { key: 'useFactory', message: 'must be a function returning the options' },
+      ]);
+      @Injectable()
+      class NotAFactory {}
+      expect(await problems(() => EcwidModule.forRootAsync({ useClass: NotAFactory as never }))).toEqual([
+        { key: 'useClass', message: 'must be a class with a createEcwidOptions() method (an EcwidOptionsFactory)' },
+      ]);
+    });
+
     it('refuses an ION route given to forRootAsync when the options hold no credential to confirm its posts', async () => {
       await expect(
         Test.createTestingModule({

@@ -167,8 +167,22 @@ function cloudElementsToken(options: EcwidModuleOptions, tokenSource: string | u
   return !isPlainObject(options.element) || tokenSource !== undefined ? undefined : given(options.token);
 }
 
+/** Options as a forRootAsync factory may return them, anything at all, so they are checked before any of it is read. */
+export function isOptionsObject(value: unknown): value is EcwidModuleOptions {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+/** What a value is, for an error that must not show it (it may be a secret). */
+function kindOf(value: unknown): string {
+  if (value === undefined || value === null) return String(value);
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`;
+}
+
 /** Validates the options once, at boot; throws one EcwidConfigError naming every problem by the user's key. */
 export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedConfig {
+  if (!isOptionsObject(options)) {
+    throw new EcwidConfigError([{ key: 'options', message: `must be an object of Ecwid module options, not ${kindOf(options)}` }]);
+  }
   const problems: EcwidConfigProblem[] = [
     ...((options as Record<symbol, EcwidConfigProblem[] | undefined>)[ECWID_OPTION_PROBLEMS] ?? []),
     ...misspeltOptions(options, CANONICAL_PATHS),
