@@ -558,6 +558,21 @@ describe('configuration', () => {
     ]);
   });
 
+  it('refuses a route path with "." or ".." segments, as the URL given to Ecwid would normalize to another path', async () => {
+    const message = 'must be a plain path of letters, digits, ".", "_", "~", "-" and "/" (no wildcards, parameters, or "." or ".." segments)';
+    expect(problemsOf({ storeId: 1, clientSecret: 's', token: 't', webhooks: { path: 'hooks/../ecwid' }, ion: { enabled: true, path: './ion' } })).toEqual([
+      { key: 'webhooks.path', message },
+      { key: 'ion.path', message },
+    ]);
+    await expect(
+      Test.createTestingModule({
+        imports: [EcwidModule.forRootAsync({ useFactory: () => ({ storeId: 1, clientSecret: 's' }), webhooks: { path: 'hooks/..' } })],
+      }).compile(),
+    ).rejects.toThrow(`webhooks.path: ${message}`);
+    // A dot inside a segment, or a segment of three, is an ordinary name.
+    expect(resolveEcwidConfig({ storeId: 1, clientSecret: 's', webhooks: { path: '.well-known/v1.2/...' } }).webhooks.path).toBe('.well-known/v1.2/...');
+  });
+
   it('stops the module at boot with the configuration error', async () => {
     await expect(
       Test.createTestingModule({ imports: [EcwidModule.forRoot({ storeId: -1, token: 'secret_token_value_123' })] }).compile(),

@@ -27,10 +27,15 @@ const CREDENTIAL = { message: 'must not contain whitespace or control characters
 /** The signature key is the callback receiver's own choice, so inner spaces may be part of it; the rest may not. */
 const SIGNING_KEY_TEXT = /^(?!\s)[^\p{Cc}]*(?<!\s)$/u;
 const SIGNING_KEY = { message: 'must not begin or end with whitespace or contain control characters' };
-/** A route path Ecwid can be given as it is: no wildcards, parameters or characters that need escaping. */
-export const PLAIN_PATH = /^\/?[A-Za-z0-9._~-]+(\/[A-Za-z0-9._~-]+)*\/?$/;
+/**
+ * One segment of a plain path. Not `.` or `..`: a URL holding one normalizes to another path (`hooks/../ecwid` is
+ * `/ecwid`), so the URL given to Ecwid would miss the route registered as written.
+ */
+const PLAIN_SEGMENT = String.raw`(?!\.\.?(?:/|$))[A-Za-z0-9._~-]+`;
+/** A route path Ecwid can be given as it is: no wildcards, parameters, dot segments or characters that need escaping. */
+export const PLAIN_PATH = new RegExp(String.raw`^/?${PLAIN_SEGMENT}(/${PLAIN_SEGMENT})*/?$`);
 export const PLAIN_PATH_MESSAGE = {
-  message: 'must be a plain path of letters, digits, ".", "_", "~", "-" and "/" (no wildcards or parameters)',
+  message: 'must be a plain path of letters, digits, ".", "_", "~", "-" and "/" (no wildcards, parameters, or "." or ".." segments)',
 };
 
 /**
