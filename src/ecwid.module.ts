@@ -107,13 +107,23 @@ function routeProblems(options: EcwidModuleOptions, route: EcwidWebhookRoute, io
   return problems;
 }
 
+/** `options[group].enabled` set to true where the options leave it unsaid; a group that is not an object is the resolver's to report. */
+function switchedOn(options: EcwidModuleOptions, group: 'webhooks' | 'ion'): EcwidModuleOptions {
+  const current = options[group];
+  if (current !== undefined && !isOptionsObject(current)) return options;
+  if (given(current?.enabled)) return options;
+  return { ...options, [group]: { ...current, enabled: true } };
+}
+
 /**
- * The options with the ION route's switch as registered, when they leave it unsaid (forRootAsync's own `ion`, or
- * forRoot's default), so the resolver checks that the route can confirm what it receives.
+ * The options with the routes' switches as registered, where they leave them unsaid (forRootAsync's own `webhooks` and
+ * `ion`, or forRoot's ION default), so the resolver checks that each route has what it needs: the client secret to
+ * verify webhooks, a way to read orders to confirm ION posts. The webhook route only when asked for: forRootAsync
+ * registers it by default, before it can know whether the factory gives a client secret.
  */
-function withIonRoute(options: EcwidModuleOptions, ion: EcwidIonRoute): EcwidModuleOptions {
-  if (!ion.enabled || options.ion?.enabled !== undefined) return options;
-  return { ...options, ion: { ...options.ion, enabled: true } };
+function withRouteSwitches(options: EcwidModuleOptions, route: EcwidWebhookRoute, ion: EcwidIonRoute): EcwidModuleOptions {
+  const webhooks = route.requested ? switchedOn(options, 'webhooks') : options;
+  return ion.enabled ? switchedOn(webhooks, 'ion') : webhooks;
 }
 
 function resolveForRoute(options: EcwidModuleOptions, route: EcwidWebhookRoute, ion: EcwidIonRoute, global: boolean): EcwidResolvedConfig {
@@ -122,7 +132,7 @@ function resolveForRoute(options: EcwidModuleOptions, route: EcwidWebhookRoute, 
   const problems = routeProblems(options, route, ion, global);
   let config: EcwidResolvedConfig;
   try {
-    config = resolveEcwidConfig(withIonRoute(options, ion));
+    config = resolveEcwidConfig(withRouteSwitches(options, route, ion));
   } catch (error) {
     if (error instanceof EcwidConfigError && problems.length > 0) throw new EcwidConfigError([...error.problems, ...problems]);
     throw error;

@@ -849,6 +849,33 @@ describe('configuration', () => {
       ]);
     });
 
+    it('refuses a webhook route asked of forRootAsync when the options hold no client secret to verify it, as forRoot does', async () => {
+      const message = 'webhooks.enabled: needs clientSecret to verify webhook signatures';
+      await expect(Test.createTestingModule({ imports: [EcwidModule.forRoot({ storeId: 1, token: 't', webhooks: { enabled: true } })] }).compile()).rejects.toThrow(
+        message,
+      );
+      await expect(
+        Test.createTestingModule({
+          imports: [EcwidModule.forRootAsync({ useFactory: () => ({ storeId: 1, token: 't' }), webhooks: { enabled: true } })],
+        }).compile(),
+      ).rejects.toThrow(message);
+      await expect(
+        Test.createTestingModule({
+          imports: [EcwidModule.forRootAsync({ useFactory: () => ecwidOptionsFromEnv({ ECWID_STORE_ID: '1', ECWID_TOKEN: 't' }), webhooks: { enabled: 'TRUE' as never } })],
+        }).compile(),
+      ).rejects.toThrow('webhooks.enabled: needs ECWID_CLIENT_SECRET to verify webhook signatures');
+      // With the secret, the route asked for is live.
+      const t = await startApp('express', {
+        imports: [EcwidModule.forRootAsync({ useFactory: () => ({ storeId: 1, token: 't', clientSecret: 's' }), webhooks: { enabled: true } })],
+      });
+      try {
+        const res = await fetch(`${t.url}/ecwid/webhooks`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+        expect(res.status).toBe(401);
+      } finally {
+        await t.close();
+      }
+    });
+
     it('refuses an ION route given to forRootAsync when the options hold no credential to confirm its posts', async () => {
       await expect(
         Test.createTestingModule({

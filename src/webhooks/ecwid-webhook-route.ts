@@ -5,6 +5,8 @@ import { DEFAULT_WEBHOOK_PATH } from '../ecwid.constants';
 /** Route facts fixed when the module is defined, since Nest registers routes before any options factory runs. */
 export interface EcwidWebhookRoute {
   enabled: boolean;
+  /** `enabled: true` was given, not a default: the options must then allow webhooks. */
+  requested: boolean;
   path: string;
   /** Applied to the webhook controller class, e.g. `[SkipThrottle(), Public()]` to opt out of global guards. */
   decorators: ClassDecorator[];
@@ -38,6 +40,7 @@ export function isUsablePath(path: unknown): boolean {
 export function toWebhookRoute(options: EcwidWebhookRouteOptions | undefined, enabledByDefault = true): EcwidWebhookRoute {
   return {
     enabled: readBoolean(options?.enabled) ?? enabledByDefault,
+    requested: readBoolean(options?.enabled) === true,
     path: normalizeWebhookPath(options?.path),
     decorators: options?.decorators ?? [],
     pathUsable: isUsablePath(options?.path),
