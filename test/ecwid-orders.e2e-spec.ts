@@ -154,6 +154,39 @@ describe('EcwidOrdersService against the sandbox', () => {
     }
   });
 
+  /** Starts a server answering every request with `answer(request)`, and the orders service pointed at it. */
+  async function ordersBehind(
+    answer: (request: { url: string; authorization: string }) => { status: number; headers: Record<string, string>; body: string },
+    overrides: Partial<EcwidModuleOptions> = {},
+  ): Promise<[EcwidOrdersService, () => Promise<void>]> {
+    const server = createServer((request, response) => {
+      const { status, headers, body } = answer({ url: request.url ?? '', authorization: request.headers.authorization ?? '' });
+      response.writeHead(status, headers).end(body);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const { port } = server.address() as AddressInfo;
+    const [service, ref] = await ordersWith({ apiBaseUrl: `http://127.0.0.1:${port}/api/v3`, ...overrides });
+    return [service, async () => {
+      await ref.close();
+      await new Promise((resolve) => server.close(resolve));
+    }];
+  }
+
+  it('keeps an error body that echoes the request out of the error: a code not shaped like Ecwid\'s is left out', async () => {
+    const [echoed, close] = await ordersBehind(({ url, authorization }) => ({
+      status: 400,
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ errorCode: `${authorization} ${url}`, errorMessage: `refused ${authorization}` }),
+    }));
+    try {
+      const error = (await echoed.search({ email: 'a@b.c' }).catch((e: unknown) => e)) as EcwidApiError;
+      expect(error).toMatchObject({ status: 400, errorCode: undefined, errorMessage: 'refused Bearer [redacted]' });
+      expect(`${error.message} ${error.stack} ${JSON.stringify(error)} ${inspect(error, { depth: 10 })}`).not.toContain(sandbox.token);
+    } finally {
+      await close();
+    }
+  });
+
   it('sends the token only as a Bearer header', async () => {
     await orders.search({ limit: 1 });
     expect(lastRequest().authorization).toBe(`Bearer ${sandbox.token}`);

@@ -4,7 +4,7 @@ import { redactUrl } from '../config/ecwid-config.view';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import type { EcwidSecret } from '../config/ecwid-secret';
 import { EcwidApiError, EcwidNotConfiguredError } from '../orders/ecwid-api.error';
-import { EcwidAttemptFailure, EcwidConnection, ecwidErrorFields } from '../orders/ecwid-axios';
+import { EcwidAttemptFailure, EcwidConnection, ecwidErrorFields, reportableErrorCode } from '../orders/ecwid-axios';
 import { EcwidRateLimiter, EcwidRateLimiterRegistry } from '../orders/ecwid-rate-limiter';
 import { callWithRetries } from '../orders/ecwid-retry';
 
@@ -89,7 +89,7 @@ export class EcwidLegacyClient {
       path: ERROR_PATH,
       failure: failure.kind,
       status: failure.status,
-      errorCode,
+      errorCode: reportableErrorCode(errorCode),
       errorMessage: failure.kind === 'http' ? this.redact(text)?.trim().slice(0, ERROR_TEXT_LIMIT) : failure.code,
       retryAfterSeconds: failure.retryAfter,
       attempts,

@@ -50,6 +50,17 @@ export interface EcwidAttemptFailure {
   retryAfter?: number;
 }
 
+/** Ecwid's error codes: `ORDER_NOT_FOUND`, `INVALID_API_TOKEN`, ... */
+const ERROR_CODE = /^[A-Z][A-Z0-9_]{0,63}$/;
+
+/**
+ * An error body's code as an error may carry it: one not shaped like Ecwid's is not Ecwid's (a proxy echoing the
+ * request, say), and could hold anything the request did, the token included; it is left out.
+ */
+export function reportableErrorCode(errorCode: string | undefined): string | undefined {
+  return errorCode !== undefined && ERROR_CODE.test(errorCode) ? errorCode : undefined;
+}
+
 /** A request that got no answer: timed out, or a network error. */
 function unansweredFailure(error: unknown): EcwidAttemptFailure {
   const code = isAxiosError(error) ? error.code : undefined;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { inspect } from 'node:util';
 import { redactUrl } from '../config/ecwid-config.view';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
-import { EcwidAttemptFailure, EcwidConnection, ecwidErrorFields } from './ecwid-axios';
+import { EcwidAttemptFailure, EcwidConnection, ecwidErrorFields, reportableErrorCode } from './ecwid-axios';
 import { EcwidApiError, EcwidNotConfiguredError } from './ecwid-api.error';
 import { EcwidRateLimiter, EcwidRateLimiterRegistry } from './ecwid-rate-limiter';
 import { callWithRetries } from './ecwid-retry';
@@ -112,7 +112,7 @@ export class EcwidHttpClient implements BeforeApplicationShutdown, OnApplication
       path: req.path,
       failure: failure.kind,
       status: failure.status,
-      errorCode,
+      errorCode: reportableErrorCode(errorCode),
       errorMessage: failure.kind === 'http' ? this.redact(errorMessage) : failure.code,
       retryAfterSeconds: failure.retryAfter,
       attempts,
