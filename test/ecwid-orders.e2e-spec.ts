@@ -187,6 +187,30 @@ describe('EcwidOrdersService against the sandbox', () => {
     }
   });
 
+  it("reads a Retry-After date against the answer's own Date, not this host's clock", async () => {
+    // The server's clock two minutes behind this host's, then two minutes ahead: either way it asks for 5 s.
+    for (const skewMs of [-120_000, 120_000]) {
+      const [limited, close] = await ordersBehind(
+        () => {
+          const now = Date.now() + skewMs;
+          return {
+            status: 429,
+            headers: { 'Content-Type': 'application/json', Date: new Date(now).toUTCString(), 'Retry-After': new Date(now + 5000).toUTCString() },
+            body: JSON.stringify({ errorCode: 'TOO_MANY_REQUESTS', errorMessage: 'slow down' }),
+          };
+        },
+        // A token each: a 429 pauses every call on its token, and the second server must not wait out the first's.
+        { token: `secret_skew_${skewMs}`, http: { maxRetries: 0 } },
+      );
+      try {
+        const error = (await limited.search().catch((e: unknown) => e)) as EcwidApiError;
+        expect({ skewMs, retryAfterSeconds: error.retryAfterSeconds }).toEqual({ skewMs, retryAfterSeconds: 5 });
+      } finally {
+        await close();
+      }
+    }
+  });
+
   it('sends the token only as a Bearer header', async () => {
     await orders.search({ limit: 1 });
     expect(lastRequest().authorization).toBe(`Bearer ${sandbox.token}`);

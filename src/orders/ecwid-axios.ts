@@ -116,7 +116,7 @@ export class EcwidConnection {
         this.serverTime = Number.isNaN(sentAt) ? undefined : sentAt;
         return { value: res.data as T };
       }
-      return { kind: 'http', status: res.status, body: res.data, retryAfter: retryAfterSeconds(res.headers['retry-after']) };
+      return { kind: 'http', status: res.status, body: res.data, retryAfter: retryAfterSeconds(res.headers['retry-after'], res.headers.date) };
     } catch (error) {
       return unansweredFailure(error);
     }

@@ -8,13 +8,19 @@ export const NEVER_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN
 /** Network failures worth another attempt of a call that is safe to repeat. */
 export const TRANSIENT_CODES = new Set(['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNABORTED', 'ERR_SOCKET_CONNECTION_TIMEOUT', ...NEVER_SENT_CODES]);
 
-/** `Retry-After` in seconds or as an HTTP date. */
-export function retryAfterSeconds(header: unknown): number | undefined {
+/**
+ * `Retry-After` in seconds or as an HTTP date. A date is read against the answer's own `Date` when it has one: the
+ * sender's clock, not this host's, says how far off it is (a host a few minutes ahead would retry at once, one
+ * behind would take a short wait for a long block).
+ */
+export function retryAfterSeconds(header: unknown, answeredAt?: unknown): number | undefined {
   if (typeof header !== 'string' || header === '') return undefined;
   const seconds = Number(header);
   if (Number.isFinite(seconds)) return Math.max(0, seconds);
   const date = Date.parse(header);
-  return Number.isNaN(date) ? undefined : Math.max(0, (date - Date.now()) / 1000);
+  if (Number.isNaN(date)) return undefined;
+  const now = typeof answeredAt === 'string' ? Date.parse(answeredAt) : Number.NaN;
+  return Math.max(0, (date - (Number.isNaN(now) ? Date.now() : now)) / 1000);
 }
 
 /** Capped exponential backoff with full jitter, so clients that failed together do not retry together. */
