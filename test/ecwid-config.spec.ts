@@ -426,6 +426,20 @@ describe('configuration', () => {
     expect(JSON.stringify({ ...config })).toContain('"apiBaseUrl":"http://127.0.0.1:8080/api/v3"');
   });
 
+  it('refuses a legacy API base URL with a password, query or fragment, which would swallow each request path and key', () => {
+    const message = 'must be a base URL without user info, query or fragment: each request adds its own path and the Order API key';
+    const legacy = { configuration: { 'ecwid.store.id': '1', 'ecwid.order.key': 'k' } };
+    expect(problemsOf({ ...legacy, legacy: { apiBaseUrl: 'https://proxy_user:url_pw_147@proxy.example/api/v1' } })).toEqual([
+      { key: 'legacy.apiBaseUrl', message },
+    ]);
+    expect(problemsOf({ configuration: { ...legacy.configuration, 'ecwid.legacy.api.base.url': 'https://proxy.example/api/v1?region=url_key_258' } })).toEqual([
+      { key: 'ecwid.legacy.api.base.url', message },
+    ]);
+    const fromEnv = problemsOf(ecwidOptionsFromEnv({ ECWID_STORE_ID: '1', ECWID_TOKEN: 't', ECWID_LEGACY_API_BASE_URL: 'https://proxy.example/api/v1#x' }));
+    expect(fromEnv).toEqual([{ key: 'ECWID_LEGACY_API_BASE_URL', message }]);
+    expect(resolveEcwidConfig({ ...legacy, legacy: { apiBaseUrl: 'http://127.0.0.1:8080/api/v1/' } }).legacy.apiBaseUrl).toBe('http://127.0.0.1:8080/api/v1');
+  });
+
   it("shows a callback URL as its origin only, since a hook URL's path can be its token", () => {
     const shownWith = (callbackUrl: string): string[] => {
       const config = resolveEcwidConfig({ storeId: 1, token: 't', notifications: { enabled: true, callbackUrl } });

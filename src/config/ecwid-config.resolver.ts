@@ -250,6 +250,14 @@ export function resolveEcwidConfig(options: EcwidModuleOptions): EcwidResolvedCo
   if (schema.apiBaseUrl !== undefined && !hasProblem('apiBaseUrl') && carriesMoreThanABase(schema.apiBaseUrl)) {
     problems.push({ key: keyName('apiBaseUrl'), message: 'must be a base URL without user info, query or fragment: the token goes in as a Bearer header' });
   }
+  // The same for the legacy API, whose requests append their path and the Order API key to the base: a query or
+  // fragment there would swallow both, and user info would go out as Basic auth.
+  if (schema.legacyApiBaseUrl !== undefined && !hasProblem('legacyApiBaseUrl') && carriesMoreThanABase(schema.legacyApiBaseUrl)) {
+    problems.push({
+      key: keyName('legacyApiBaseUrl'),
+      message: 'must be a base URL without user info, query or fragment: each request adds its own path and the Order API key',
+    });
+  }
 
   if (!schema.token && !schema.clientSecret && !schema.legacyOrderKey && !hasProblem('token') && !hasProblem('clientSecret')) {
     const notThatToken = elementToken === undefined ? '' : " (the top-level token is Cloud Elements' own, not Ecwid's)";
