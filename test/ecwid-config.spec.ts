@@ -685,6 +685,31 @@ describe('configuration', () => {
       expect(whole.polling.overlapSeconds).toBe(20);
     });
 
+    it('reads the poller JSON as Cloud Elements stores it, strings included, and refuses false or an array in any form', () => {
+      const key = 'event.poller.configuration.orders';
+      const withOrders = (orders: unknown) => ({
+        configuration: {
+          'ecwid.store.id': '1',
+          'ecwid.api.token': 't',
+          'event.vendor.type': 'polling',
+          'event.poller.configuration': JSON.stringify({ orders }),
+        },
+        state: { type: 'memory' as const },
+      });
+      const strings = resolveEcwidConfig(withOrders({ pageSize: '50', pollDelay: '10', createdCheckTolerance: '3', filterByUpdatedDate: 'true' }));
+      expect(strings.polling).toMatchObject({ pageSize: 50, overlapSeconds: 10, createdToleranceSeconds: 3 });
+      for (const off of [false, 'false', ' FALSE ']) {
+        expect(problemsOf(withOrders({ filterByUpdatedDate: off }))).toEqual([
+          { key: `${key}.filterByUpdatedDate`, message: 'must be true: changes are found by their updated date' },
+        ]);
+      }
+      expect(problemsOf(withOrders({ filterByUpdatedDate: 'no', pageSize: 'fifty' }))).toEqual([
+        { key: `${key}.pageSize`, message: 'must be a number from 1 to 100' },
+        { key: `${key}.filterByUpdatedDate`, message: 'must be true or false' },
+      ]);
+      expect(problemsOf(withOrders([{ pageSize: 50 }]))).toEqual([{ key, message: 'must be an object' }]);
+    });
+
     it('refuses a Redis URL whose password has unescaped reserved characters, naming the key and not the URL', async () => {
       const url = 'redis://default:k9/Qx+S3CRET=@redis.internal:6379';
       const message = 'is not a valid URL (escape reserved characters in the password)';

@@ -449,20 +449,25 @@ interface PollerSettings {
   createdCheckTolerance?: number;
 }
 
-/** Applies the Cloud Elements poller JSON where it means something here; only the orders resource can be polled. */
+/**
+ * Applies the Cloud Elements poller JSON where it means something here; only the orders resource can be polled. Its
+ * values are read as every other setting is, strings included, since Cloud Elements stores them as strings.
+ */
 function pollerSettings(json: Record<string, unknown> | undefined, key: string, problems: EcwidConfigProblem[]): PollerSettings {
-  if (json === undefined || json === null || typeof json !== 'object') return {};
+  // Anything but an object is the schema's to report.
+  if (json === undefined || json === null || typeof json !== 'object' || Array.isArray(json)) return {};
   for (const resource of Object.keys(json)) {
     if (resource !== 'orders') problems.push({ key, message: `resource "${resource}" cannot be polled: only "orders" is supported` });
   }
   const orders = json.orders as Record<string, unknown> | undefined;
   if (orders === undefined) return {};
-  if (orders === null || typeof orders !== 'object') {
+  if (orders === null || typeof orders !== 'object' || Array.isArray(orders)) {
     problems.push({ key: `${key}.orders`, message: 'must be an object' });
     return {};
   }
-  const whole = (name: string, min: number, max = Infinity): number | undefined => {
-    const value = orders[name];
+  const setting = (name: string, kind: Coercion): unknown => coerce(given(orders[name]), kind).value;
+  const number = (name: string, min: number, max = Infinity): number | undefined => {
+    const value = setting(name, 'number');
     if (value === undefined) return undefined;
     if (typeof value !== 'number' || !Number.isFinite(value) || value < min || value > max) {
       problems.push({ key: `${key}.orders.${name}`, message: `must be a number from ${min}${max === Infinity ? ' up' : ` to ${max}`}` });
@@ -470,7 +475,7 @@ function pollerSettings(json: Record<string, unknown> | undefined, key: string, 
     }
     return value;
   };
-  const pageSize = whole('pageSize', 1, ECWID_MAX_PAGE_SIZE);
+  const pageSize = number('pageSize', 1, ECWID_MAX_PAGE_SIZE);
   if (pageSize !== undefined && !Number.isInteger(pageSize)) problems.push({ key: `${key}.orders.pageSize`, message: 'must be a whole number' });
   if (orders.idField !== undefined && orders.idField !== 'id') {
     problems.push({ key: `${key}.orders.idField`, message: 'must be "id": Ecwid orders are keyed by their string id' });
@@ -478,13 +483,16 @@ function pollerSettings(json: Record<string, unknown> | undefined, key: string, 
   if (orders.url !== undefined && (typeof orders.url !== 'string' || !/\/orders\/?$/.test(orders.url.split('?')[0]))) {
     problems.push({ key: `${key}.orders.url`, message: 'must point at the orders resource (a path ending in /orders)' });
   }
-  if (orders.filterByUpdatedDate === false) {
+  const filterByUpdatedDate = setting('filterByUpdatedDate', 'bool');
+  if (filterByUpdatedDate !== undefined && typeof filterByUpdatedDate !== 'boolean') {
+    problems.push({ key: `${key}.orders.filterByUpdatedDate`, message: 'must be true or false' });
+  } else if (filterByUpdatedDate === false) {
     problems.push({ key: `${key}.orders.filterByUpdatedDate`, message: 'must be true: changes are found by their updated date' });
   }
   // A fractional delay would make the cursor fractional, and Ecwid refuses a fractional updatedFrom (400).
-  const pollDelay = whole('pollDelay', 0);
+  const pollDelay = number('pollDelay', 0);
   if (pollDelay !== undefined && !Number.isInteger(pollDelay)) problems.push({ key: `${key}.orders.pollDelay`, message: 'must be a whole number of seconds' });
-  return { pageSize, pollDelay, createdCheckTolerance: whole('createdCheckTolerance', 0) };
+  return { pageSize, pollDelay, createdCheckTolerance: number('createdCheckTolerance', 0) };
 }
 
 /**
