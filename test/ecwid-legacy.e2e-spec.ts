@@ -121,6 +121,21 @@ describe('EcwidOrdersService over the legacy Order API (v1)', () => {
     });
   });
 
+  it('takes a bound written with an offset to its UTC day, which may be the day before or after the one written', async () => {
+    await orders.search({
+      createdFrom: '2024-05-01 01:00:00 +0300',
+      createdTo: '2024-04-30T22:30:00-03:00',
+      updatedFrom: '2024-05-01T00:30:00Z',
+      updatedTo: '2024-05-31 23:00:00',
+    });
+    expect(lastRequest().query).toMatchObject({
+      from_date: '2024-04-30',
+      to_date: '2024-05-01',
+      from_update_date: '2024-05-01',
+      to_update_date: '2024-05-31',
+    });
+  });
+
   it('filters the way the legacy API does', async () => {
     sandbox.seedOrders(12, (i) => ({
       paymentStatus: i % 3 === 0 ? 'PAID' : 'AWAITING_PAYMENT',

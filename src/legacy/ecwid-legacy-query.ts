@@ -27,9 +27,26 @@ export function checkLegacyPageSize(limit: number | undefined): void {
   }
 }
 
-/** The legacy API filters by whole days: a bound becomes its UTC day, so the rest of that day is included. */
+/** A date and time that names its offset: `2024-05-01 01:00:00 +0300` (Ecwid's), `2024-05-01T01:00:00+03:00`, `...Z`. */
+const TIME_WITH_OFFSET = /^(\d{4})-(\d{2})-(\d{2})[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?\s*(?:(Z)|([+-])(\d{2}):?(\d{2}))$/i;
+
+/** The UTC day of a time written with its offset, which may be the day before or after the one written. */
+function utcDayOf(text: string): string | undefined {
+  const parts = TIME_WITH_OFFSET.exec(text);
+  if (!parts) return undefined;
+  const [, year, month, day, hours, minutes, seconds = '0', utc, sign, offsetHours, offsetMinutes] = parts;
+  const offset = utc ? 0 : (sign === '-' ? -1 : 1) * (Number(offsetHours) * 60 + Number(offsetMinutes));
+  return new Date(Date.UTC(+year, +month - 1, +day, +hours, +minutes - offset, +seconds)).toISOString().slice(0, 10);
+}
+
+/**
+ * The legacy API filters by whole days: a bound becomes its UTC day, so the rest of that day is included. A date
+ * written without an offset is taken as written.
+ */
 function legacyDay(name: string, value: EcwidTimeFilter): string {
   const text = typeof value === 'string' ? value.trim() : undefined;
+  const day = text === undefined ? undefined : utcDayOf(text);
+  if (day !== undefined) return day;
   if (text !== undefined && /^\d{4}-\d{2}-\d{2}(?:$|[ T])/.test(text)) return text.slice(0, 10);
   const seconds = typeof value === 'number' ? value : text !== undefined && /^\d+$/.test(text) ? Number(text) : undefined;
   const date = value instanceof Date ? value : seconds !== undefined ? new Date(seconds * 1000) : undefined;
