@@ -634,6 +634,27 @@ describe('configuration', () => {
       expect((config.state as { redis: string }).redis).toBe('redis://:redis_pw_321@127.0.0.1:6379/0');
     });
 
+    it('shows no top-level field of an instance JSON the module does not know (the OAuth grant code in providerData, say)', () => {
+      const instance = {
+        ...seedInstance,
+        id: 12345,
+        providerData: { code: 'oauth_grant_code_963' },
+        user: { emailAddress: 'ops@example.com' },
+        description: 'shop_note_741',
+      };
+      const options = ecwidOptionsFromEnv({ ECWID_STORE_ID: '1003', ECWID_INSTANCE_JSON: JSON.stringify(instance) });
+      const shown = `${JSON.stringify(options)} ${inspect(options, { depth: 10 })}`;
+      expect(shown).not.toMatch(/oauth_grant_code_963|ops@example\.com|shop_note_741|12345/);
+      expect(JSON.parse(JSON.stringify(options))).toMatchObject({
+        providerData: '[redacted]',
+        id: '[redacted]',
+        element: { key: 'ecwid' },
+        name: 'ecwid-store-1003',
+        tags: ['ecwid', 'orders'],
+      });
+      expect({ ...options }.providerData).toEqual({ code: 'oauth_grant_code_963' });
+    });
+
     it('names a variable only for the value read from it, not for a setting a copy of the options gives itself', () => {
       expect(problemsOf({ ...ecwidOptionsFromEnv({ ECWID_TOKEN: 't' }), storeId: -1 })).toEqual([{ key: 'storeId', message: 'must be a positive integer' }]);
       expect(problemsOf({ ...ecwidOptionsFromEnv({ ECWID_STORE_ID: '0', ECWID_TOKEN: 't' }), http: { timeoutMs: 0 } })).toEqual([

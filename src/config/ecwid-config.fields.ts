@@ -75,4 +75,6 @@ export const FIELDS: FieldSpec[] = [
 ];
 
 export const CANONICAL_PATHS = FIELDS.flatMap((f) => (f.path ? [f.path] : []));
+/** Top-level options not read through the resolver's field table. */
+export const OTHER_TOP_LEVEL_OPTIONS = ['configuration', 'state', 'clock', 'dedupStore', 'isGlobal'];
 export const KNOWN_INSTANCE_KEYS = new Set(FIELDS.flatMap((f) => (f.instanceKey ? [f.instanceKey] : [])));

@@ -1,7 +1,7 @@
 import { inspect } from 'node:util';
 import type { EcwidStateStoreOptions } from '../state/ecwid-state-store.factory';
 import type { EcwidStateStore } from '../state/ecwid-state-store.interface';
-import { EcwidFieldShown, FIELDS } from './ecwid-config.fields';
+import { CANONICAL_PATHS, EcwidFieldShown, FIELDS, OTHER_TOP_LEVEL_OPTIONS } from './ecwid-config.fields';
 import type { EcwidModuleOptions } from './ecwid-options.interface';
 import type { EcwidResolvedConfig } from './ecwid-resolved-config';
 import { REDACTED } from './ecwid-secret';
@@ -97,6 +97,8 @@ export function ecwidConfigView(config: EcwidResolvedConfig) {
 
 const SHOWN_AT_PATH = new Map(FIELDS.flatMap((f) => (f.path ? [[f.path.join('.'), f.shown ?? 'plain'] as const] : [])));
 const SHOWN_AT_INSTANCE_KEY = new Map(FIELDS.flatMap((f) => (f.instanceKey ? [[f.instanceKey, f.shown ?? 'plain'] as const] : [])));
+/** Top-level names the module reads, `element`, `name` and `tags` among them; any other is a Cloud Elements field. */
+const KNOWN_TOP_LEVEL = new Set([...CANONICAL_PATHS.map(([name]) => name), ...OTHER_TOP_LEVEL_OPTIONS]);
 
 function shownValue(value: unknown, shown: EcwidFieldShown): unknown {
   if (value === undefined || value === null || value === '' || shown === 'plain') return value;
@@ -107,7 +109,8 @@ function shownValue(value: unknown, shown: EcwidFieldShown): unknown {
 /**
  * Options as given (by `ecwidOptionsFromEnv`, say), as they may be logged or serialized: credentials `[redacted]`, URLs
  * and Redis settings without theirs. An instance configuration key the module does not know may hold a credential of
- * some other system, so its value is not shown either.
+ * some other system, so its value is not shown either; nor is a top-level field it does not know, as a Cloud Elements
+ * instance JSON carries credentials there too (its own `token`, the OAuth grant code in `providerData`).
  */
 export function ecwidOptionsView(options: EcwidModuleOptions): Record<string, unknown> {
   const group = (name: string, value: Record<string, unknown>) =>
@@ -116,6 +119,7 @@ export function ecwidOptionsView(options: EcwidModuleOptions): Record<string, un
     Object.fromEntries(Object.entries(value).map(([key, v]) => [key, shownValue(v, SHOWN_AT_INSTANCE_KEY.get(key) ?? 'secret')]));
   return Object.fromEntries(
     Object.entries(options).map(([name, value]): [string, unknown] => {
+      if (!KNOWN_TOP_LEVEL.has(name)) return [name, shownValue(value, 'secret')];
       if (name === 'configuration' && isPlainObject(value)) return [name, configuration(value)];
       if (name === 'state' && value !== null && typeof value === 'object') return [name, stateView(value as EcwidStateStoreOptions)];
       if (name === 'dedupStore' && value !== null && typeof value === 'object') return [name, value.constructor?.name];

@@ -1,8 +1,7 @@
 import type { EcwidConfigProblem } from './ecwid-config.error';
+import { OTHER_TOP_LEVEL_OPTIONS } from './ecwid-config.fields';
 import { isPlainObject } from './ecwid-config.view';
 
-/** Top-level options not read through the resolver's field table. */
-const OTHER_TOP_LEVEL = ['configuration', 'state', 'clock', 'dedupStore', 'isGlobal'];
 /** Nested options not read through the resolver's field table. */
 const OTHER_NESTED = ['webhooks.decorators', 'polling.startFrom'];
 /** Groups a Cloud Elements instance JSON may fill with fields of its own, so unknown keys there are not mistakes. */
@@ -40,7 +39,7 @@ function nearest(name: string, known: Iterable<string>): string | undefined {
  * verbatim carries fields of its own.
  */
 export function misspeltOptions(options: object, canonicalPaths: readonly (readonly string[])[]): EcwidConfigProblem[] {
-  const paths = [...canonicalPaths.map((path) => path.join('.')), ...OTHER_TOP_LEVEL, ...OTHER_NESTED];
+  const paths = [...canonicalPaths.map((path) => path.join('.')), ...OTHER_TOP_LEVEL_OPTIONS, ...OTHER_NESTED];
   const topLevel = new Set(paths.map((path) => path.split('.')[0]));
   const nested = new Map<string, Set<string>>();
   for (const path of paths) {
