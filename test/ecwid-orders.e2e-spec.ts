@@ -187,6 +187,20 @@ describe('EcwidOrdersService against the sandbox', () => {
     }
   });
 
+  it('fails with EcwidApiError, not with what a page or an order would be, when a 2xx answer is not JSON', async () => {
+    // A captive portal or a misconfigured proxy answering 200 with its own page.
+    const [portal, close] = await ordersBehind(() => ({ status: 200, headers: { 'Content-Type': 'text/html' }, body: '<html>Sign in</html>' }));
+    try {
+      for (const call of [() => portal.search(), () => portal.get('K8XTQ'), async () => portal.iterate().next()]) {
+        const error = await call().catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(EcwidApiError);
+        expect(error).toMatchObject({ status: 200, errorMessage: 'the answer is not JSON (text/html)', attempts: 1 });
+      }
+    } finally {
+      await close();
+    }
+  });
+
   it("reads a Retry-After date against the answer's own Date, not this host's clock", async () => {
     // The server's clock two minutes behind this host's, then two minutes ahead: either way it asks for 5 s.
     for (const skewMs of [-120_000, 120_000]) {

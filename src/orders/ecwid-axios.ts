@@ -61,6 +61,16 @@ export function reportableErrorCode(errorCode: string | undefined): string | und
   return errorCode !== undefined && ERROR_CODE.test(errorCode) ? errorCode : undefined;
 }
 
+/**
+ * A success status with a body that is not JSON: every answer of Ecwid's is a JSON object, so this one came from
+ * something else on the way (a captive portal's page, say). A failure rather than a string the caller would take for
+ * an order or a page; not retried, as a success status is not a transient one.
+ */
+function notJson(status: number, contentType: unknown): EcwidAttemptFailure {
+  const type = typeof contentType === 'string' && contentType !== '' ? contentType.slice(0, 100) : 'no content type';
+  return { kind: 'http', status, body: { errorMessage: `the answer is not JSON (${type})` } };
+}
+
 /** A request that got no answer: timed out, or a network error. */
 function unansweredFailure(error: unknown): EcwidAttemptFailure {
   const code = isAxiosError(error) ? error.code : undefined;
@@ -111,6 +121,7 @@ export class EcwidConnection {
     try {
       const res = await requestWithin(this.axios, request, this.timeoutMs);
       if (res.status >= 200 && res.status < 300) {
+        if (res.data === null || typeof res.data !== 'object') return notJson(res.status, res.headers['content-type']);
         // An answer without a usable Date (a proxy may drop it) leaves nothing known, rather than an older answer's time.
         const sentAt = Date.parse(String(res.headers.date));
         this.serverTime = Number.isNaN(sentAt) ? undefined : sentAt;
