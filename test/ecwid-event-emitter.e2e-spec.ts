@@ -107,6 +107,27 @@ describe('event emitter setup of the host', () => {
     }
   });
 
+  it.each([
+    ['before', true],
+    ['after', false],
+  ])("finds the host's wildcard emitter when a library's own EventEmitterModule is listed %s it", async (_, libraryFirst) => {
+    // Another library that sets up an emitter of its own, without wildcards: every emitter gets every @OnEvent listener.
+    @Module({ imports: [EventEmitterModule.forRoot()] })
+    class OtherLibraryModule {}
+    const host = EventEmitterModule.forRoot({ wildcard: true });
+    const t = await startApp('express', {
+      imports: libraryFirst ? [OtherLibraryModule, host, ecwid()] : [host, OtherLibraryModule, ecwid()],
+      providers: [EventRecorder, WildcardListener],
+    });
+    try {
+      expect((await deliver(t.url, orderWebhook('order.created'))).status).toBe(200);
+      expect(t.app.get(WildcardListener).seen).toEqual(['ecwid.order.created']);
+      expect(t.app.get(EventRecorder).names).toEqual(['ecwid.order.created']);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('does not call wildcard listeners when the host left wildcards off', async () => {
     const t = await startApp('express', { imports: [ecwid()], providers: [EventRecorder, WildcardListener] });
     try {

@@ -24,9 +24,14 @@ export class EcwidEventDispatcher implements OnModuleInit {
     this.emitter = local;
   }
 
+  /**
+   * Every EventEmitterModule in an app subscribes every `@OnEvent` listener to its own emitter, so any of the host's
+   * emitters reaches them all; but a wildcard listener (`ecwid.order.*`) is one only on an emitter with wildcards on.
+   * When another library set up an emitter of its own as well, the one with wildcards on is therefore the host's.
+   */
   onModuleInit(): void {
-    const emitters = new Set(this.moduleRef.get(EventEmitter2, { strict: false, each: true }));
-    this.emitter = [...emitters].find((emitter) => emitter !== this.local) ?? this.local;
+    const hosts = [...new Set(this.moduleRef.get(EventEmitter2, { strict: false, each: true }))].filter((emitter) => emitter !== this.local);
+    this.emitter = hosts.find((emitter) => (emitter as { wildcard?: boolean }).wildcard === true) ?? hosts[0] ?? this.local;
   }
 
   /**
