@@ -777,6 +777,8 @@ describe('configuration', () => {
       expect(problemsOf(missing)).toEqual([{ key: 'ECWID_INSTANCE_FILE', message: 'cannot be read (ENOENT)' }]);
       const notAnObject = ecwidOptionsFromEnv({ ECWID_INSTANCE_JSON: '[1]', ECWID_STORE_ID: '1', ECWID_TOKEN: 'secret_token_value_123' });
       expect(problemsOf(notAnObject)).toEqual([{ key: 'ECWID_INSTANCE_JSON', message: 'must hold a Cloud Elements instance JSON object' }]);
+      const both = ecwidOptionsFromEnv({ ECWID_INSTANCE_FILE: file, ECWID_INSTANCE_JSON: JSON.stringify(seedInstance), ECWID_STORE_ID: '1', ECWID_TOKEN: 'secret_token_value_123' });
+      expect(problemsOf(both)).toEqual([{ key: 'ECWID_INSTANCE_FILE | ECWID_INSTANCE_JSON', message: 'give the instance JSON one way, not both' }]);
     });
 
     it('reports a variable it cannot use together with every other problem, in one error', () => {

@@ -53,6 +53,11 @@ function readInstance(read: (key: string) => string | undefined, problems: Ecwid
   const file = read(ECWID_INSTANCE_FILE);
   const inline = read(ECWID_INSTANCE_JSON);
   if (file === undefined && inline === undefined) return undefined;
+  if (file !== undefined && inline !== undefined) {
+    // Two instances, one of them silently unused: the one meant may be the other.
+    problems.push({ key: `${ECWID_INSTANCE_FILE} | ${ECWID_INSTANCE_JSON}`, message: 'give the instance JSON one way, not both' });
+    return undefined;
+  }
   const key = file !== undefined ? ECWID_INSTANCE_FILE : ECWID_INSTANCE_JSON;
   let text = inline;
   if (file !== undefined) {
