@@ -192,6 +192,22 @@ describe.each(CASES)('Instant Order Notifications on %s, confirmed through the %
     ]);
   });
 
+  it('emits a change once for each kind of change a post claims, whatever old statuses the unsigned form carries', async () => {
+    const placed = sandbox.createOrder({ paymentStatus: 'PAID', fulfillmentStatus: 'SHIPPED' });
+    const change = (oldPayment: string, oldFulfillment: string) =>
+      ionFields(placed, { event_type: 'order_status_change', old_payment_status: oldPayment, old_fulfillment_status: oldFulfillment });
+    // Both statuses changed, worded five ways; then only the fulfillment (the payment was already ACCEPTED, i.e. PAID),
+    // as an ION Ecwid sends out of order would have it, worded two ways.
+    const posts = [
+      ...[['QUEUED', 'NEW'], ['DECLINED', 'NEW'], ['CANCELLED', 'PROCESSING'], ['REFUNDED', 'NEW'], ['INCOMPLETE', 'PROCESSING']],
+      ...[['ACCEPTED', 'NEW'], ['ACCEPTED', 'PROCESSING']],
+    ].map(([payment, fulfillment]) => change(payment, fulfillment));
+    const outcomes = [];
+    for (const fields of posts) outcomes.push((await postForm(t.url, fields)).body.outcome);
+    expect(outcomes).toEqual(['emitted', 'duplicate', 'duplicate', 'duplicate', 'duplicate', 'emitted', 'duplicate']);
+    expect(recorder.names.filter((name) => name === 'ecwid.order.paid')).toHaveLength(1);
+  });
+
   it('answers 200 unconfirmed, not a 503 for Ecwid to retry for days, to an order_id no order can have here', async () => {
     const orderId = api === 'legacy' ? 'K8XTQ' : 'deleted';
     const placed = sandbox.createOrder();

@@ -105,8 +105,11 @@ export class EcwidIonReceiver implements OnApplicationBootstrap {
 
   /**
    * New statuses and the time come from the order read, old statuses from the form. The form is unsigned, so the id
-   * holds nothing else of it: a creation is one event per order, a change one per order state and old statuses. Ecwid's
-   * retries dedupe, and so do forged posts, whatever date or new statuses they carry.
+   * holds nothing else of it: a creation is one event per order, a change one per order state and which statuses the
+   * form says changed. So Ecwid's retries dedupe, and so do forged posts, whatever date, new or old statuses they
+   * carry, but for the three kinds of change (payment, fulfillment, both) an order state can have. The kind stays in
+   * the id because Ecwid sends IONs out of order: a payment ION arriving after a later fulfillment one reads the same
+   * order state, and is still a change of its own.
    */
   private facts(notification: EcwidIonNotification, order: EcwidOrder): EcwidEventFacts {
     const created = notification.eventType === 'new_order';
@@ -125,9 +128,13 @@ export class EcwidIonReceiver implements OnApplicationBootstrap {
     data.oldPaymentStatus = oldPayment;
     data.oldFulfillmentStatus = oldFulfillment;
     const updatedAt = orderUpdatedAt(order) || ionSeconds(notification.date);
-    const payment = `${oldPayment ?? ''}>${order.paymentStatus ?? ''}`;
-    const fulfillment = `${oldFulfillment ?? ''}>${order.fulfillmentStatus ?? ''}`;
-    return { ...common, eventId: `ion:${order.internalId}:${updatedAt}:${payment}:${fulfillment}`, eventType: 'order.updated', eventCreated: updatedAt, data };
+    const kinds = [
+      oldPayment !== undefined && oldPayment !== order.paymentStatus ? 'payment' : '',
+      oldFulfillment !== undefined && oldFulfillment !== order.fulfillmentStatus ? 'fulfillment' : '',
+    ];
+    const kind = kinds.filter(Boolean).join('+') || 'none';
+    const state = `${order.paymentStatus ?? ''}:${order.fulfillmentStatus ?? ''}`;
+    return { ...common, eventId: `ion:${order.internalId}:${updatedAt}:${state}:${kind}`, eventType: 'order.updated', eventCreated: updatedAt, data };
   }
 
   private noteForeignStore(storeId: number): void {
