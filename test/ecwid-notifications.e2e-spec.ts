@@ -106,6 +106,52 @@ class GatedPendingReads extends EcwidMemoryStateStore {
   }
 }
 
+/**
+ * One replica's connection to a state store it shares with another: once `stall()` is called, every call it makes
+ * after its next write of a pending notification waits (a partition, a long pause) until `resume()`.
+ */
+function stallingConnection(shared: EcwidMemoryStateStore) {
+  let armed = false;
+  let stalled: Promise<void> | undefined;
+  let resume = () => {};
+  const connection = new Proxy(shared, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        if (stalled) await stalled;
+        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        if (armed && name === 'putRecords' && String(args[0]).endsWith(':pending')) {
+          armed = false;
+          stalled = new Promise<void>((resolve) => (resume = resolve));
+        }
+        return result;
+      };
+    },
+  });
+  return {
+    connection,
+    stall: () => (armed = true),
+    isStalled: () => stalled !== undefined,
+    resume: () => resume(),
+  };
+}
+
+/** Another replica's connection to the same store, which calls `onDrop` once it has dropped a pending notification. */
+function droppingConnection(shared: EcwidMemoryStateStore, onDrop: () => void): EcwidMemoryStateStore {
+  return new Proxy(shared, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        if (name === 'deleteRecords' && String(args[0]).endsWith(':pending')) onDrop();
+        return result;
+      };
+    },
+  });
+}
+
 /** Event types per order id, in the order the receiver accepted them. */
 function perOrder(received: ReceivedNotification[]): Map<string, string[]> {
   const seen = new Map<string, string[]>();
@@ -310,6 +356,41 @@ describe('callback notifications', () => {
       await new Promise((resolve) => setTimeout(resolve, 1200));
       expect(seen).toHaveLength(1);
     });
+  }, 30_000);
+
+  it('loses no change when the sending replica stalls past its lease right after queuing a notification', async () => {
+    const shared = new EcwidMemoryStateStore();
+    const a = stallingConnection(shared);
+    const replica = (state: EcwidMemoryStateStore) =>
+      startApp('express', {
+        imports: [
+          EcwidModule.forRoot({
+            storeId: STORE_ID,
+            clientSecret: CLIENT_SECRET,
+            notifications: { enabled: true, callbackUrl: receiver.url },
+            polling: { leaseTtlMs: 1000 },
+            state,
+          }),
+        ],
+      });
+    const replicas = [await replica(a.connection)];
+    try {
+      // Replica A holds the sender's lease, and stalls once it has queued the change's notification.
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      a.stall();
+      const payload = orderWebhook('order.created');
+      expect((await deliver(replicas[0].url, payload)).status).toBe(200);
+      await eventually(async () => a.isStalled(), 5000);
+      expect(a.isStalled()).toBe(true);
+      // Replica B takes the lease once A's has run out; A comes back as soon as B drops the notification (sent or not).
+      replicas.push(await replica(droppingConnection(shared, a.resume)));
+      const orderId = (payload.data as { orderId: string }).orderId;
+      await eventually(async () => perOrder(receiver.received).has(orderId), 8000, 50);
+      expect(perOrder(receiver.received).get(orderId)).toEqual(['CREATED']);
+    } finally {
+      a.resume();
+      for (const app of replicas) await app.close();
+    }
   }, 30_000);
 
   it('reads the disabled flag once a round, and no body, while every notification waits for its retry', async () => {

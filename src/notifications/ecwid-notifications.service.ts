@@ -269,6 +269,9 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
       batch = [];
       const notification = this.notificationOf(taken);
       queued.push({ n: await this.savePending(notification), body: notification.body });
+      // A replica that took the lease meanwhile sends the notification just queued, and its retirement drops the entries.
+      ended = !this.mayContinue(round);
+      if (ended) return;
       await this.state.deleteRecords(this.collections.entries, taken.map((t) => t.id));
       for (const t of taken) blocked.add(t.entry.orderKey);
     };
@@ -320,12 +323,18 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     };
   }
 
-  /** Queues a notification, its body second: one found without a body was not fully written and is dropped unsent. */
+  /**
+   * Queues a notification, its body first: a pending notification always has its body until it is retired, which
+   * drops the body before the notification. Written the other way round, a replica that stalled between the two
+   * writes (past its lease) left a notification the next sender took for half-written and dropped, and then, coming
+   * back, dropped its entries: the change was lost. A body left without a notification (forming stopped between the
+   * writes) is never read; its entries, still queued, are formed again.
+   */
   private async savePending(notification: EcwidStoredNotification): Promise<EcwidQueuedNotification> {
     const { body, ...queued } = notification;
     queued.sequence ||= sequenceId(await this.state.increment(this.collections.pending));
-    await this.state.putRecords(this.collections.pending, [{ id: queued.sequence, value: JSON.stringify(queued) }]);
     await this.state.putRecords(this.collections.bodies, [{ id: queued.sequence, value: body }]);
+    await this.state.putRecords(this.collections.pending, [{ id: queued.sequence, value: JSON.stringify(queued) }]);
     return queued;
   }
 
@@ -375,7 +384,7 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
   private async deliver(n: EcwidQueuedNotification, formedBody?: string): Promise<'delivered' | 'failed' | 'disabled'> {
     const body = formedBody ?? (await this.bodyOf(n));
     if (body === undefined) {
-      // Written in part: formed but for its body (its entries, still queued, are formed again), or retired but for this.
+      // Retired but for this record (see `retire`): its entries and body are gone already.
       await this.state.deleteRecords(this.collections.pending, [n.sequence]);
       return 'failed';
     }
