@@ -64,7 +64,7 @@ export { EcwidMemoryDedupStore } from './state/ecwid-memory-dedup.store';
 export type { EcwidStateStore, EcwidOrderSnapshot } from './state/ecwid-state-store.interface';
 export { EcwidMemoryStateStore } from './state/ecwid-memory-state.store';
 export { EcwidSqliteStateStore } from './state/ecwid-sqlite-state.store';
-export { EcwidRedisConnectError, EcwidRedisStateStore } from './state/ecwid-redis-state.store';
+export { EcwidRedisConnectError, EcwidRedisError, EcwidRedisStateStore } from './state/ecwid-redis-state.store';
 export { createEcwidStateStore } from './state/ecwid-state-store.factory';
 export { EcwidMissingPeerError } from './state/ecwid-missing-peer.error';
 export type { EcwidStateStoreOptions } from './state/ecwid-state-store.factory';

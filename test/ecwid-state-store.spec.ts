@@ -9,6 +9,7 @@ import {
   EcwidMissingPeerError,
   EcwidOrderSnapshot,
   EcwidRedisConnectError,
+  EcwidRedisError,
   EcwidRedisStateStore,
   EcwidStateStore,
 } from 'nestjs-ecwid';
@@ -317,6 +318,23 @@ describeRedis('EcwidRedisStateStore connections', () => {
     expect(await clientCount(name)).toBe(1);
     await store.close();
     expect(await clientCount(name)).toBe(0);
+  });
+
+  it('fails a command refused for its credentials with an error that carries no password', async () => {
+    // ioredis's own error holds the AUTH command, password included, for whoever logs or serializes what they caught.
+    const refused = new URL(url);
+    refused.username = 'ecwid-no-such-user';
+    refused.password = 'S3CRET-redis-pw';
+    const store = new EcwidRedisStateStore({ redis: refused.toString(), keyPrefix: uniqueRedisPrefix('conn') });
+    try {
+      const thrown = await store.getCursor('k').catch((error: unknown) => error);
+      expect(thrown).toBeInstanceOf(EcwidRedisError);
+      expect(thrown).toMatchObject({ message: expect.stringContaining('WRONGPASS') });
+      const shown = `${(thrown as Error).message} ${(thrown as Error).stack} ${JSON.stringify(thrown)} ${inspect(thrown, { depth: 10, showHidden: true })}`;
+      expect(shown).not.toContain('S3CRET');
+    } finally {
+      await store.close();
+    }
   });
 
   it('leaves open a client it was given', async () => {

@@ -63,32 +63,32 @@ export class EcwidRedisStateStore implements EcwidStateStore {
   }
 
   async claim(eventId: string, options: EcwidClaimOptions = {}): Promise<EcwidDedupClaim> {
-    return this.redis.ecwidClaim(this.dedupKey(eventId), ECWID_IN_FLIGHT_TTL_MS, options.takeOver ? 1 : 0);
+    return this.run(this.redis.ecwidClaim(this.dedupKey(eventId), ECWID_IN_FLIGHT_TTL_MS, options.takeOver ? 1 : 0));
   }
 
   async complete(eventId: string, ttlSeconds: number): Promise<void> {
     // PX rather than EX, so a fractional TTL is kept as the memory and SQLite stores keep it.
-    await this.redis.set(this.dedupKey(eventId), DONE, 'PX', Math.round(ttlSeconds * 1000));
+    await this.run(this.redis.set(this.dedupKey(eventId), DONE, 'PX', Math.round(ttlSeconds * 1000)));
   }
 
   async release(eventId: string): Promise<void> {
-    await this.redis.ecwidRelease(this.dedupKey(eventId));
+    await this.run(this.redis.ecwidRelease(this.dedupKey(eventId)));
   }
 
   async getCursor(key: string): Promise<number | undefined> {
-    const value = await this.redis.get(`${this.prefix}cursor:${key}`);
+    const value = await this.run(this.redis.get(`${this.prefix}cursor:${key}`));
     return value === null ? undefined : Number(value);
   }
 
   async setCursor(key: string, value: number): Promise<void> {
-    await this.redis.set(`${this.prefix}cursor:${key}`, String(value));
+    await this.run(this.redis.set(`${this.prefix}cursor:${key}`, String(value)));
   }
 
   async getSnapshots(storeId: number, internalIds: number[]): Promise<Map<number, EcwidOrderSnapshot>> {
     const found = new Map<number, EcwidOrderSnapshot>();
     // Redis refuses HMGET, HSET and HDEL without fields.
     if (internalIds.length === 0) return found;
-    const values = await this.redis.hmget(this.snapshotKey(storeId), ...internalIds.map(String));
+    const values = await this.run(this.redis.hmget(this.snapshotKey(storeId), ...internalIds.map(String)));
     values.forEach((value, index) => {
       if (value !== null) found.set(internalIds[index], JSON.parse(value) as EcwidOrderSnapshot);
     });
@@ -97,50 +97,63 @@ export class EcwidRedisStateStore implements EcwidStateStore {
 
   async putSnapshots(storeId: number, snapshots: EcwidOrderSnapshot[]): Promise<void> {
     if (snapshots.length === 0) return;
-    await this.redis.hset(this.snapshotKey(storeId), Object.fromEntries(snapshots.map((s) => [s.internalId, JSON.stringify(s)])));
+    await this.run(this.redis.hset(this.snapshotKey(storeId), Object.fromEntries(snapshots.map((s) => [s.internalId, JSON.stringify(s)]))));
   }
 
   async deleteSnapshots(storeId: number, internalIds: number[]): Promise<void> {
     if (internalIds.length === 0) return;
-    await this.redis.hdel(this.snapshotKey(storeId), ...internalIds.map(String));
+    await this.run(this.redis.hdel(this.snapshotKey(storeId), ...internalIds.map(String)));
   }
 
   async acquireLease(key: string, holder: string, ttlMs: number): Promise<boolean> {
-    return (await this.redis.ecwidAcquireLease(`${this.prefix}lease:${key}`, holder, ttlMs)) === 1;
+    return (await this.run(this.redis.ecwidAcquireLease(`${this.prefix}lease:${key}`, holder, ttlMs))) === 1;
   }
 
   async releaseLease(key: string, holder: string): Promise<void> {
-    await this.redis.ecwidReleaseLease(`${this.prefix}lease:${key}`, holder);
+    await this.run(this.redis.ecwidReleaseLease(`${this.prefix}lease:${key}`, holder));
   }
 
   /** A hash holds the values; a sorted set with equal scores orders the ids as strings for ZRANGEBYLEX. */
   async putRecords(collection: string, records: EcwidRecord[]): Promise<void> {
     if (records.length === 0) return;
     const [values, index] = this.recordKeys(collection);
-    await this.redis
-      .multi()
-      .hset(values, ...records.flatMap((r) => [r.id, r.value]))
-      .zadd(index, ...records.flatMap((r) => [0, r.id]))
-      .exec();
+    await this.run(
+      this.redis
+        .multi()
+        .hset(values, ...records.flatMap((r) => [r.id, r.value]))
+        .zadd(index, ...records.flatMap((r) => [0, r.id]))
+        .exec(),
+    );
   }
 
   async listRecords(collection: string, options: { afterId?: string; limit?: number } = {}): Promise<EcwidRecord[]> {
     const [values, index] = this.recordKeys(collection);
     const from = options.afterId === undefined ? '-' : `(${options.afterId}`;
-    const ids = await this.redis.zrangebylex(index, from, '+', 'LIMIT', 0, options.limit ?? -1);
+    const ids = await this.run(this.redis.zrangebylex(index, from, '+', 'LIMIT', 0, options.limit ?? -1));
     if (ids.length === 0) return [];
-    const found = await this.redis.hmget(values, ...ids);
+    const found = await this.run(this.redis.hmget(values, ...ids));
     return ids.flatMap((id, i) => (found[i] === null ? [] : [{ id, value: found[i] as string }]));
   }
 
   async deleteRecords(collection: string, ids: string[]): Promise<void> {
     if (ids.length === 0) return;
     const [values, index] = this.recordKeys(collection);
-    await this.redis.multi().hdel(values, ...ids).zrem(index, ...ids).exec();
+    await this.run(this.redis.multi().hdel(values, ...ids).zrem(index, ...ids).exec());
   }
 
   async increment(counter: string): Promise<number> {
-    return this.redis.incr(`${this.prefix}counter:${counter}`);
+    return this.run(this.redis.incr(`${this.prefix}counter:${counter}`));
+  }
+
+  /**
+   * A command's result, or its failure as an EcwidRedisError: ioredis's errors carry the command and its arguments
+   * (the password of a failed AUTH, a record's value), and a host that logs or serializes what it caught would show
+   * them.
+   */
+  private run<T>(command: Promise<T>): Promise<T> {
+    return command.catch((error: unknown) => {
+      throw new EcwidRedisError(error);
+    });
   }
 
   private recordKeys(collection: string): [string, string] {
@@ -196,6 +209,18 @@ function connect(target: RedisOptions | string): Redis {
       : new RedisClient({ maxRetriesPerRequest: FAIL_FAST_RETRIES, ...target });
   } catch (error) {
     throw new EcwidRedisConnectError(error);
+  }
+}
+
+/** A failed Redis command: its message and code, without the command, its arguments or anything else of the original. */
+export class EcwidRedisError extends Error {
+  override readonly name = 'EcwidRedisError';
+  readonly code?: string;
+
+  constructor(error: unknown) {
+    super(error instanceof Error ? error.message : 'Redis command failed');
+    const code = (error as { code?: unknown } | undefined)?.code;
+    this.code = typeof code === 'string' ? code : undefined;
   }
 }
 
