@@ -192,6 +192,48 @@ describe('polling the orders API', () => {
     expect(warnings[0]).toMatch(/about 12\d s ahead/);
   });
 
+  it("starts at Ecwid's clock on first start when this host's runs ahead, so a change made meanwhile is not skipped", async () => {
+    const { poller, recorder } = await start({}, undefined, { clock: () => clock() + 120_000 });
+    expect(await poller.pollNow()).toMatchObject({ polled: true, emitted: 0 });
+    laterSeconds(10);
+    const order = sandbox.createOrder();
+    laterSeconds(5);
+    await poller.pollNow();
+    expect(recorder.events.map((e) => [e.name, (e as EcwidOrderEvent).orderId])).toEqual([['ecwid.order.created', order.id]]);
+  });
+
+  it("ends a window at Ecwid's clock when this host's runs behind, so a change is not held back by the difference", async () => {
+    const { poller, recorder } = await start({ startFrom: hourAgo() }, undefined, { clock: () => clock() - 300_000 });
+    await poller.pollNow();
+    laterSeconds(10);
+    const order = sandbox.createOrder();
+    laterSeconds(5);
+    await poller.pollNow();
+    expect(recorder.events.map((e) => [e.name, (e as EcwidOrderEvent).orderId])).toEqual([['ecwid.order.created', order.id]]);
+  });
+
+  it('reads a window again when orders moved between two pages without changing the total', async () => {
+    laterSeconds(-600);
+    sandbox.seedOrders(300);
+    laterSeconds(600);
+    const seeded = sandbox.listOrders();
+    const { poller, recorder } = await start({ startFrom: hourAgo(), pageSize: 50 });
+    // While the third page is handled, an order already read leaves the window and a new one enters it (as a change
+    // lagging in Ecwid's search would): the total stays, and every order after the first moves up a place.
+    const push = recorder.events.push.bind(recorder.events);
+    recorder.events.push = (...events) => {
+      const count = push(...events);
+      if (count === 120) {
+        sandbox.deleteOrder(seeded[0].id);
+        sandbox.createOrder();
+      }
+      return count;
+    };
+    await poller.pollNow();
+    const created = new Set(recorder.events.filter((e) => e.name === 'ecwid.order.created').map((e) => (e as EcwidOrderEvent).orderId));
+    expect(seeded.filter((order) => !created.has(order.id)).map((order) => order.id)).toEqual([]);
+  });
+
   it('starts from now by default, then emits updates with old statuses from its snapshots, and deletions', async () => {
     laterSeconds(-10);
     const before = sandbox.createOrder({ paymentStatus: 'AWAITING_PAYMENT', fulfillmentStatus: 'PROCESSING' });

@@ -203,18 +203,16 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
     const cursor = (await this.state.getCursor(this.cursorKey)) ?? this.config.polling.startFrom;
     if (cursor === undefined) {
       // First start without a backfill date: changes from now on.
-      await this.state.setCursor(this.cursorKey, now);
+      await this.state.setCursor(this.cursorKey, await this.firstCursor(now));
       return result;
     }
     // Whole seconds: Ecwid answers 400 to a fractional updatedFrom, and a cursor stored by a custom store may be one.
     const from = Math.floor(cursor);
-    const to = Math.max(now, from);
-    result.from = new Date(from * 1000);
-    result.to = new Date(to * 1000);
     const progress = new ProgressReporter(this.config.storeId, result, this.logger, (p) =>
       this.dispatcher.notify(EcwidPollingProgress.EVENT, p),
     );
-    const window: PollWindow = { from, to };
+    // This host's guess at the end, which the first read confirms or moves (see readChanges).
+    const window: PollWindow = { from, to: Math.max(now, from) };
     for (let pass = 1; ; pass++) {
       const stable = await this.readChanges(window, result, progress, lease);
       if (stable) break;
@@ -223,47 +221,76 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
         break;
       }
     }
+    const { to } = window;
+    result.from = new Date(from * 1000);
+    result.to = new Date(to * 1000);
     await this.readDeletions(from, to, result, lease);
+    if (window.ecwidNow !== undefined && now - window.ecwidNow > CLOCK_AHEAD_NOTICE_SECONDS) this.noteClockAhead(now - window.ecwidNow);
     // The cursor is where the next window starts: the overlap re-reads this window's tail, as Ecwid's search can lag.
-    // The window ends where Ecwid's clock stood when it was first read: a change after that, at a time Ecwid gives it
-    // before this host's `to`, must fall in the next window.
-    const end = Math.min(to, window.ecwidNow ?? to);
-    if (to - end > CLOCK_AHEAD_NOTICE_SECONDS) this.noteClockAhead(to - end);
-    await this.state.setCursor(this.cursorKey, Math.max(from, end - this.config.polling.overlapSeconds));
+    await this.state.setCursor(this.cursorKey, Math.max(from, to - this.config.polling.overlapSeconds));
     await progress.finish();
     return result;
   }
 
   /**
-   * Pages through the window. Orders updated meanwhile leave it (their new time is past `to`), moving later ones up
-   * a place: on a smaller total the offset steps back by as much. An order entering it could hide such a move, so a
-   * grown total asks for another pass. Returns whether the window held still.
+   * Where the first window starts: now by Ecwid's clock (one read to learn it) or this host's, whichever is earlier.
+   * By this host's clock alone, a host ahead of Ecwid's would start past the changes Ecwid dates in between, and
+   * never read them.
+   */
+  private async firstCursor(now: number): Promise<number> {
+    await this.orders.search({ limit: 1 });
+    const answeredAt = this.orders.serverTime();
+    return answeredAt ? Math.min(now, Math.floor(answeredAt.getTime() / 1000)) : now;
+  }
+
+  /**
+   * Pages through the window. Its end is Ecwid's clock at the first read, whatever this host's says: ahead, it would
+   * let changes Ecwid dates before it enter during the pass and be passed over by the cursor; behind, it would hold
+   * back every change by the difference (the first read, when this host's guess was another end, is read again). Orders updated meanwhile leave it (their new time is past `to`), moving later ones up a place:
+   * on a smaller total the offset steps back by as much. Each page is read from the last order of the page before: when
+   * that order is not first, orders moved without changing the total (one left as another entered, lagging in Ecwid's
+   * search), and the window is read again, as when the total grew. Returns whether the window held still.
    */
   private async readChanges(window: PollWindow, result: EcwidPollResult, progress: ProgressReporter, lease: EcwidHeldLease): Promise<boolean> {
     const { pageSize } = this.config.polling;
-    const { from, to } = window;
     let offset = 0;
     let lastTotal: number | undefined;
+    let boundary: number | undefined;
     let stable = true;
     for (;;) {
       await lease.renew();
-      const page = await this.orders.search({ updatedFrom: from, updatedTo: to, offset, limit: pageSize });
+      const page = await this.orders.search({ updatedFrom: window.from, updatedTo: window.to, offset, limit: pageSize });
       if (window.ecwidNow === undefined) {
         const answeredAt = this.orders.serverTime();
-        if (answeredAt) window.ecwidNow = Math.floor(answeredAt.getTime() / 1000);
+        if (answeredAt) {
+          window.ecwidNow = Math.floor(answeredAt.getTime() / 1000);
+          const to = Math.max(window.from, window.ecwidNow);
+          if (to !== window.to) {
+            window.to = to;
+            continue;
+          }
+        }
       }
       if (lastTotal !== undefined && page.total < lastTotal) {
         offset = Math.max(0, offset - (lastTotal - page.total));
         lastTotal = page.total;
+        boundary = undefined;
         continue;
       }
       if (lastTotal !== undefined && page.total > lastTotal) stable = false;
       lastTotal = page.total;
-      await this.handleOrders(page.items, result, lease);
-      offset += page.items.length;
+      let orders = page.items;
+      if (boundary !== undefined) {
+        if (orders[0]?.internalId === boundary) orders = orders.slice(1);
+        else stable = false;
+      }
+      await this.handleOrders(orders, result, lease);
       result.pages++;
       await progress.page(page.total);
-      if (page.items.length === 0 || offset >= page.total) return stable;
+      const end = offset + page.items.length;
+      if (page.items.length === 0 || end >= page.total) return stable;
+      boundary = page.items[page.items.length - 1].internalId;
+      offset = end - 1;
     }
   }
 
