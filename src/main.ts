@@ -41,6 +41,9 @@ async function bootstrap(): Promise<void> {
       name: 'ecwid-sandbox-demo',
       tags: ['demo'],
       notifications: { enabled: true, callbackUrl: receiver.url, signatureKey: DEMO_SIGNATURE_KEY },
+      // The sandbox's store lives as long as this process, and so does the demo's state: kept in a file of the working
+      // directory, a second demo there would share its lease and outbox, and one left by an earlier run.
+      state: { type: 'memory' },
     }),
   );
   app.enableShutdownHooks();

@@ -1,5 +1,6 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const MAIN = join(__dirname, '..', 'dist', 'main.js');
@@ -10,9 +11,14 @@ function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   return { ...env, PORT: '0', NO_COLOR: '1', ...extra };
 }
 
-function run(env: NodeJS.ProcessEnv, until: RegExp, timeoutMs = 30_000): Promise<{ output: string; child: ChildProcess; code: number | null }> {
+function run(
+  env: NodeJS.ProcessEnv,
+  until: RegExp,
+  timeoutMs = 30_000,
+  cwd?: string,
+): Promise<{ output: string; child: ChildProcess; code: number | null }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [MAIN], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [MAIN], { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
     const timer = setTimeout(() => {
       child.kill('SIGKILL');
@@ -68,6 +74,19 @@ describe('the bridge app (npm start)', () => {
       expect(output).toMatch(/\[CallbackReceiver\] notification [0-9a-f-]+: \[CREATED \w+.*\] signature verified/);
     } finally {
       expect(await stop(child)).not.toBe(1);
+    }
+  });
+
+  it('runs two demos side by side in one directory, each against its own sandbox, and leaves no state file there', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ecwid-demo-'));
+    // A demo that does not finish is killed by `run`; one that does is killed here, whatever the other did.
+    const demos = await Promise.allSettled([run(cleanEnv(), /Demo done|ERROR/, 20_000, dir), run(cleanEnv(), /Demo done|ERROR/, 20_000, dir)]);
+    try {
+      for (const demo of demos) expect(demo.status === 'fulfilled' ? demo.value.output : String(demo.reason)).toMatch(/Demo done: 5 webhooks delivered/);
+      expect(readdirSync(dir)).toEqual([]);
+    } finally {
+      for (const demo of demos) if (demo.status === 'fulfilled' && demo.value.child.exitCode === null) demo.value.child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 
