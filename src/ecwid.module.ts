@@ -138,8 +138,11 @@ function resolveForRoute(options: EcwidModuleOptions, route: EcwidWebhookRoute, 
     throw error;
   }
   if (problems.length > 0) throw new EcwidConfigError(problems);
-  if (config.polling.enabled && config.webhooks.enabled && route.enabled) {
-    logger.warn('Both webhooks and polling are on: a change seen by both is emitted twice, under different event ids');
+  const sources = [config.webhooks.enabled && route.enabled && 'webhooks', ion.enabled && 'ION', config.polling.enabled && 'polling'];
+  const on = sources.filter((source): source is string => source !== false);
+  if (on.length > 1) {
+    const names = on.length === 2 ? `Both ${on.join(' and ')}` : `${on.slice(0, -1).join(', ')} and ${on.at(-1)}`;
+    logger.warn(`${names} are on: a change seen by more than one is emitted by each, under different event ids`);
   }
   if (config.instance.unrecognizedKeys.length > 0) {
     logger.warn(`Instance configuration keys not used by this module: ${config.instance.unrecognizedKeys.join(', ')}`);

@@ -396,3 +396,21 @@ describe.each(ADAPTERS)('the ION route under a global prefix, on %s', (adapter) 
     }
   });
 });
+
+describe('ION beside another source', () => {
+  it.each([
+    ['webhooks', { clientSecret: 'ion_and_webhooks_secret' }, 'Both webhooks and ION are on'],
+    ['webhooks and polling', { clientSecret: 'ion_and_webhooks_secret', polling: { enabled: true, autoStart: false } }, 'webhooks, ION and polling are on'],
+  ])('warns at boot that a change Ecwid sends by ION and by %s is emitted by each', async (_, more, expected) => {
+    const logger = new CapturingLogger();
+    const app = await NestFactory.create(EcwidModule.forRoot({ ...optionsFor('v3'), ...more }), new ExpressAdapter(), { logger });
+    try {
+      await app.init();
+      expect(logger.lines.filter((line) => line.includes('are on:'))).toEqual([
+        `${expected}: a change seen by more than one is emitted by each, under different event ids EcwidModule`,
+      ]);
+    } finally {
+      await app.close();
+    }
+  });
+});
