@@ -393,6 +393,32 @@ describe('callback notifications', () => {
     }
   }, 30_000);
 
+  it('cuts a send to a callback that never answers at shutdown, rather than wait out timeoutMs, and keeps it pending', async () => {
+    let arrived = 0;
+    const silent = createServer((req) => {
+      arrived += 1;
+      req.resume();
+    });
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const state = new EcwidMemoryStateStore();
+    try {
+      const callbackUrl = `http://127.0.0.1:${(silent.address() as AddressInfo).port}/callback`;
+      const app = await webhookApp({ callbackUrl, timeoutMs: 60_000 }, { state });
+      expect((await deliver(app.url, orderWebhook('order.created'))).status).toBe(200);
+      await eventually(async () => arrived > 0, 5000);
+      const closing = Date.now();
+      await app.close();
+      t = undefined;
+      // The grace a send under way gets is 2 s; the callback's 60 s timeout is not waited out.
+      expect(Date.now() - closing).toBeLessThan(20_000);
+      const pending = await state.listRecords(outboxCollections(STORE_ID).pending);
+      expect(pending.map((record) => (JSON.parse(record.value) as { attempts: number }).attempts)).toEqual([0]);
+    } finally {
+      silent.closeAllConnections();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 60_000);
+
   it('reads the disabled flag once a round, and no body, while every notification waits for its retry', async () => {
     const state = new ReadCounter();
     const app = await webhookApp({ retryUnitMs: 60_000 }, { state });

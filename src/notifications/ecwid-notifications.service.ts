@@ -33,6 +33,8 @@ const ENTRIES_FORMED_PER_TICK = 200;
  */
 const ENTRIES_READ_PER_TICK = 5000;
 const DISABLED_FLAG = 'disabled';
+/** How long shutdown lets a send under way run before cutting it. */
+const SHUTDOWN_GRACE_MS = 2_000;
 /**
  * How long a sender with nothing to send skips its rounds' full reads, at most: how late it sees a notification that
  * another replica replayed, or an outbox entry written out of sequence order. Its own replays and new outbox entries
@@ -79,6 +81,8 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
   private timer?: NodeJS.Timeout;
   private running: Promise<void> = Promise.resolve();
   private stopped = false;
+  /** Aborted once shutdown's grace is over: cuts a send under way. */
+  private readonly stopping = new AbortController();
   private idle?: Idle;
   /** Bumped by what changes the queue outside a round (replay, enable): a round that began before may not go idle. */
   private queueChanges = 0;
@@ -102,10 +106,20 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
     this.schedule();
   }
 
+  /**
+   * Lets a send under way finish for a moment, then cuts it: a callback that hangs would otherwise hold the app's
+   * shutdown for `timeoutMs`. A send cut short stays pending under its id, sent again (and deduped by the receiver,
+   * if it got there) by the next sender, and counts as no attempt.
+   */
   async beforeApplicationShutdown(): Promise<void> {
     this.stopped = true;
     if (!this.config.events.notificationEnabled) return;
     clearTimeout(this.timer);
+    let graceTimer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, SHUTDOWN_GRACE_MS)));
+    await Promise.race([this.running, grace]);
+    clearTimeout(graceTimer);
+    this.stopping.abort();
     await this.running;
     await this.state.releaseLease(this.leaseKey, this.holder).catch(() => undefined);
   }
@@ -400,10 +414,13 @@ export class EcwidNotificationsService implements OnApplicationBootstrap, Before
         this.http,
         { method: 'POST', url: callbackUrl, data: body, headers, transformRequest: [(data: string) => data] },
         this.config.notifications.timeoutMs,
+        this.stopping.signal,
       );
       status = res.status;
       waitAtLeast = (retryAfterSeconds(res.headers['retry-after']) ?? 0) * 1000;
     } catch (e) {
+      // Cut short by shutdown: no answer to count, and the notification stays as it was.
+      if (this.stopping.signal.aborted) return 'failed';
       error = (e as { code?: string }).code ?? (e as Error).name;
     }
     if (status !== undefined && status >= 200 && status < 300) {

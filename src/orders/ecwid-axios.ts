@@ -26,16 +26,23 @@ export async function requestWithin<T = unknown>(
   client: AxiosInstance,
   request: AxiosRequestConfig,
   timeoutMs: number,
+  stop?: AbortSignal,
 ): Promise<AxiosResponse<T>> {
   const deadline = new AbortController();
   const timer = setTimeout(() => deadline.abort(), timeoutMs);
+  const onStop = () => deadline.abort();
+  stop?.addEventListener('abort', onStop, { once: true });
   try {
+    if (stop?.aborted) deadline.abort();
     return await client.request<T>({ ...request, signal: deadline.signal });
   } catch (error) {
     if (!deadline.signal.aborted) throw error;
-    throw new AxiosError(`timeout of ${timeoutMs}ms exceeded`, AxiosError.ETIMEDOUT, isAxiosError(error) ? error.config : undefined);
+    const config = isAxiosError(error) ? error.config : undefined;
+    if (stop?.aborted) throw new AxiosError('request cut short by shutdown', AxiosError.ERR_CANCELED, config);
+    throw new AxiosError(`timeout of ${timeoutMs}ms exceeded`, AxiosError.ETIMEDOUT, config);
   } finally {
     clearTimeout(timer);
+    stop?.removeEventListener('abort', onStop);
   }
 }
 
