@@ -107,26 +107,43 @@ class GatedPendingReads extends EcwidMemoryStateStore {
 }
 
 /**
- * One replica's connection to a state store it shares with another: once `stall()` is called, every call it makes
- * after its next write of a pending notification waits (a partition, a long pause) until `resume()`.
+ * One replica's connection to a state store it shares with another: every call waits for `before()`, then goes to
+ * the shared store, and `after` sees what was called.
+ */
+function connectionTo(
+  shared: EcwidMemoryStateStore,
+  hooks: { before?: () => Promise<void> | undefined; after: (name: string | symbol, args: unknown[]) => void },
+): EcwidMemoryStateStore {
+  return new Proxy(shared, {
+    get(target, name, receiver) {
+      const value = Reflect.get(target, name, receiver) as unknown;
+      if (typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        await hooks.before?.();
+        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
+        hooks.after(name, args);
+        return result;
+      };
+    },
+  });
+}
+
+const callsOnPending = (name: string | symbol, args: unknown[], method: string) => name === method && String(args[0]).endsWith(':pending');
+
+/**
+ * A connection that, once `stall()` is called, makes every call after its next write of a pending notification wait
+ * (a partition, a long pause) until `resume()`.
  */
 function stallingConnection(shared: EcwidMemoryStateStore) {
   let armed = false;
   let stalled: Promise<void> | undefined;
   let resume = () => {};
-  const connection = new Proxy(shared, {
-    get(target, name, receiver) {
-      const value = Reflect.get(target, name, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        if (stalled) await stalled;
-        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        if (armed && name === 'putRecords' && String(args[0]).endsWith(':pending')) {
-          armed = false;
-          stalled = new Promise<void>((resolve) => (resume = resolve));
-        }
-        return result;
-      };
+  const connection = connectionTo(shared, {
+    before: () => stalled,
+    after: (name, args) => {
+      if (!armed || !callsOnPending(name, args, 'putRecords')) return;
+      armed = false;
+      stalled = new Promise<void>((resolve) => (resume = resolve));
     },
   });
   return {
@@ -137,19 +154,9 @@ function stallingConnection(shared: EcwidMemoryStateStore) {
   };
 }
 
-/** Another replica's connection to the same store, which calls `onDrop` once it has dropped a pending notification. */
+/** A connection that calls `onDrop` once it has dropped a pending notification. */
 function droppingConnection(shared: EcwidMemoryStateStore, onDrop: () => void): EcwidMemoryStateStore {
-  return new Proxy(shared, {
-    get(target, name, receiver) {
-      const value = Reflect.get(target, name, receiver) as unknown;
-      if (typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        const result = await (value as (...a: unknown[]) => Promise<unknown>).apply(target, args);
-        if (name === 'deleteRecords' && String(args[0]).endsWith(':pending')) onDrop();
-        return result;
-      };
-    },
-  });
+  return connectionTo(shared, { after: (name, args) => callsOnPending(name, args, 'deleteRecords') && onDrop() });
 }
 
 /** Event types per order id, in the order the receiver accepted them. */
