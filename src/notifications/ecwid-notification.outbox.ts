@@ -63,7 +63,7 @@ export class EcwidNotificationOutbox {
   }
 }
 
-/** The vendor payload of a webhook event, as Ecwid sent it. */
+/** The vendor payload of a webhook event: the fields Ecwid documents, rebuilt from the event (others it sent are not kept). */
 function webhookBodyOf(event: EcwidOrderEvent): object {
   return {
     eventId: event.eventId,
