@@ -414,3 +414,27 @@ describe('ION beside another source', () => {
     }
   });
 });
+
+describe('ION reads of the token budget', () => {
+  it("reads orders for at most half the token's requests per window, and answers 503 past that so Ecwid sends again", async () => {
+    // A sandbox of its own: a token's limiter is shared by every module using that token, at the smallest limit set.
+    const store = await new EcwidSandbox({ token: 'secret_ion_budget_token', now: () => clock }).start();
+    const logger = new CapturingLogger();
+    const options = { storeId: store.storeId, token: store.token, apiBaseUrl: store.apiBaseUrl, ion: { enabled: true, path: ION_PATH } };
+    const t = await startApp('express', { imports: [EcwidModule.forRoot({ ...options, http: { requestsPerMinute: 4 } })] }, (app) =>
+      app.useLogger(logger),
+    );
+    try {
+      const orders = [store.createOrder(), store.createOrder(), store.createOrder()];
+      store.clearRequests();
+      const statuses = [];
+      for (const order of orders) statuses.push(await store.sendIon(`${t.url}/${ION_PATH}`, order, 'new_order'));
+      expect(statuses).toEqual([200, 200, 503]);
+      expect(store.requests.filter((r) => r.method === 'GET')).toHaveLength(2);
+      expect(logger.lines.filter((line) => line.includes('answered 503 unread'))).toHaveLength(1);
+    } finally {
+      await t.close();
+      await store.stop();
+    }
+  });
+});

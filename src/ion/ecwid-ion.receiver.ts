@@ -2,6 +2,7 @@ import { Injectable, Logger, OnApplicationBootstrap, Optional } from '@nestjs/co
 import { HttpAdapterHost } from '@nestjs/core';
 import { EcwidConfigService } from '../config/ecwid-config.service';
 import { EcwidOrderReadError } from '../events/ecwid-event.errors';
+import { EcwidLogThrottle } from '../events/ecwid-loggable';
 import { createEcwidEvent, EcwidEventFacts } from '../events/ecwid-event.factory';
 import { EcwidEventPipeline, EcwidPipelineOutcome } from '../events/ecwid-event.pipeline';
 import { EcwidOrderEvent } from '../events/ecwid-events';
@@ -30,6 +31,22 @@ export class EcwidIonReadError extends EcwidOrderReadError {
   }
 }
 
+/**
+ * Reading orders back for IONs is held to this share of the token's requests per window: ION is unsigned, and posts
+ * naming order after order would otherwise spend the whole budget the app's other calls (and polling) need.
+ */
+const ION_READ_SHARE = 0.5;
+const ION_BUSY_LOG_INTERVAL_MS = 60_000;
+
+/** The ION's order was not read: ION reads have used their share of the token's budget. Ecwid sends it again. */
+export class EcwidIonBusyError extends EcwidOrderReadError {
+  override readonly name = 'EcwidIonBusyError';
+
+  constructor(readonly orderId: string) {
+    super(`Not reading order ${orderId} for an ION: ION reads have used their share of the token's requests for now`);
+  }
+}
+
 /** ION dates carry no zone; they are read as UTC. */
 function ionSeconds(date: string): number {
   const [day, time] = date.split(' ');
@@ -46,13 +63,20 @@ function ionSeconds(date: string): number {
 export class EcwidIonReceiver implements OnApplicationBootstrap {
   private readonly logger = new Logger('EcwidIon');
   private readonly foreignStores = new Set<number>();
+  /** When the last reads allowed started, oldest first at `nextRead` (a ring, as the token's own limiter keeps). */
+  private readonly readStarts: number[];
+  private nextRead = 0;
+  private readonly busyLog = new EcwidLogThrottle(ION_BUSY_LOG_INTERVAL_MS);
 
   constructor(
     private readonly configService: EcwidConfigService,
     private readonly orders: EcwidOrdersService,
     private readonly pipeline: EcwidEventPipeline,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
-  ) {}
+  ) {
+    const { requestsPerMinute } = configService.config.http;
+    this.readStarts = new Array<number>(Math.max(1, Math.floor(requestsPerMinute * ION_READ_SHARE))).fill(-Infinity);
+  }
 
   onApplicationBootstrap(): void {
     const route = this.configService.ionRoute();
@@ -66,6 +90,7 @@ export class EcwidIonReceiver implements OnApplicationBootstrap {
       this.noteForeignStore(notification.storeId);
       return 'ignored';
     }
+    this.takeRead(notification);
     let order: EcwidOrder | null;
     try {
       order = await this.orders.get(notification.orderId);
@@ -83,6 +108,23 @@ export class EcwidIonReceiver implements OnApplicationBootstrap {
     const event = createEcwidEvent(this.facts(notification, order), 'ion', 'api') as EcwidOrderEvent;
     event.order = order;
     return this.pipeline.process(event);
+  }
+
+  /** Counts a read against the ION share of the token's window, or throws EcwidIonBusyError (503) when it is used up. */
+  private takeRead(notification: EcwidIonNotification): void {
+    const now = performance.now();
+    if (now - this.readStarts[this.nextRead] < this.configService.config.http.rateLimitWindowMs) {
+      const refused = this.busyLog.note(now);
+      if (refused > 0) {
+        this.logger.warn(
+          `Store ${notification.storeId}: ${refused} ION${refused === 1 ? '' : 's'} answered 503 unread: ION reads may use ` +
+            `${this.readStarts.length} of the token's requests per window (a burst of orders, or posts that are not Ecwid's)`,
+        );
+      }
+      throw new EcwidIonBusyError(notification.orderId);
+    }
+    this.readStarts[this.nextRead] = now;
+    this.nextRead = (this.nextRead + 1) % this.readStarts.length;
   }
 
   private unconfirmed(notification: EcwidIonNotification, reason: string): 'unconfirmed' {
