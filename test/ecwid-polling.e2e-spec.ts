@@ -169,6 +169,8 @@ describe('polling the orders API', () => {
     expect(created[0].order).toMatchObject({ id: created[0].orderId });
     expect(progress.seen.length).toBeGreaterThanOrEqual(2);
     expect(progress.seen[progress.seen.length - 1]).toMatchObject({ done: true, ordersDone: 250, total: 250 });
+    // Every report names the window, the ones made while it is read as the last.
+    expect(progress.seen.map((p) => [p.from, p.to])).toEqual(progress.seen.map(() => [result.from, result.to]));
 
     recorder.events.length = 0;
     laterSeconds(5);
@@ -210,6 +212,13 @@ describe('polling the orders API', () => {
     laterSeconds(5);
     await poller.pollNow();
     expect(recorder.events.map((e) => [e.name, (e as EcwidOrderEvent).orderId])).toEqual([['ecwid.order.created', order.id]]);
+  });
+
+  it('reads a window with pages of one order, which leave no room to start a page at the last one read', async () => {
+    sandbox.seedOrders(3);
+    const { poller, recorder } = await start({ startFrom: hourAgo(), pageSize: 1 });
+    expect(await poller.pollNow()).toMatchObject({ polled: true, orders: 3, emitted: 3 });
+    expect(recorder.names).toEqual(['ecwid.order.created', 'ecwid.order.created', 'ecwid.order.created']);
   });
 
   it('reads a window again when orders moved between two pages without changing the total', async () => {

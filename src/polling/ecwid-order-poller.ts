@@ -213,6 +213,8 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
     );
     // This host's guess at the end, which the first read confirms or moves (see readChanges).
     const window: PollWindow = { from, to: Math.max(now, from) };
+    result.from = new Date(from * 1000);
+    result.to = new Date(window.to * 1000);
     for (let pass = 1; ; pass++) {
       const stable = await this.readChanges(window, result, progress, lease);
       if (stable) break;
@@ -222,8 +224,6 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
       }
     }
     const { to } = window;
-    result.from = new Date(from * 1000);
-    result.to = new Date(to * 1000);
     await this.readDeletions(from, to, result, lease);
     if (window.ecwidNow !== undefined && now - window.ecwidNow > CLOCK_AHEAD_NOTICE_SECONDS) this.noteClockAhead(now - window.ecwidNow);
     // The cursor is where the next window starts: the overlap re-reads this window's tail, as Ecwid's search can lag.
@@ -267,6 +267,7 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
           const to = Math.max(window.from, window.ecwidNow);
           if (to !== window.to) {
             window.to = to;
+            result.to = new Date(to * 1000);
             continue;
           }
         }
@@ -289,8 +290,9 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
       await progress.page(page.total);
       const end = offset + page.items.length;
       if (page.items.length === 0 || end >= page.total) return stable;
-      boundary = page.items[page.items.length - 1].internalId;
-      offset = end - 1;
+      // A page of one order leaves nothing to move on by after its boundary: it is read without one.
+      boundary = page.items.length > 1 ? page.items[page.items.length - 1].internalId : undefined;
+      offset = boundary === undefined ? end : end - 1;
     }
   }
 
