@@ -22,11 +22,12 @@ function removeSome(list: number[], count: number, among: (id: number) => boolea
 
 /**
  * What may leave the result between two reads, relative to the items the walk has yielded so far. The walk finds its
- * place after `a` items left ahead of the last page it read, `k` of that page still there, when `a` < limit + k - 2.
+ * place after `a` items left ahead of the last page it read, `k` of that page still there, when `a` < limit + k - 2,
+ * and in pages of one item after one.
  */
 const REMOVERS: Record<string, Remover> = {
   // Only items the walk has not reached, under two pages' worth: nothing it has not read moves.
-  ahead: (list, yielded, limit, pick) => removeSome(list, pick(Math.max(1, 2 * limit - 2)), (id) => !yielded.has(id), pick),
+  ahead: (list, yielded, limit, pick) => removeSome(list, 1 + pick(Math.max(1, 2 * limit - 3)), (id) => !yielded.has(id), pick),
   // Only items already yielded, as in a loop that moves each order out of its filter: whole pages at times.
   behind: (list, yielded, _limit, pick) => removeSome(list, pick(3) === 0 ? 25 : pick(8), (id) => yielded.has(id), pick),
   // Behind, but never the last item yielded, and under a page's worth ahead.
@@ -108,6 +109,39 @@ describe('walkPages, while items leave the result', () => {
     expect(yielded).toEqual([...Array.from({ length: 300 }, (_, i) => i), ...Array.from({ length: 50 }, (_, i) => 450 + i)]);
     // It reads from one place before the farthest it could have to go back, and pages on past the last page it read.
     expect(offsets).toEqual([0, 100, 200, 49, 149, 249, 349]);
+  });
+
+  /** Walks `list` in pages of `limit`, applying `before[n]` to it before the nth read; answers what was yielded. */
+  async function scripted(list: number[], limit: number, before: Record<number, (list: number[]) => void>): Promise<number[]> {
+    let reads = 0;
+    const fetchPage = async (offset: number, pageLimit: number) => {
+      reads += 1;
+      if (reads > 200) throw new Error('the walk does not end');
+      before[reads]?.(list);
+      return { total: list.length, count: 0, offset, limit: pageLimit, items: list.slice(offset, offset + pageLimit).map((id) => ({ id })) };
+    };
+    const yielded: number[] = [];
+    for await (const { id } of walkPages(fetchPage, 0, limit)) yielded.push(id);
+    return yielded;
+  }
+
+  it('misses no item that stayed when the total grows and then shrinks while it finds its place', async () => {
+    const list = Array.from({ length: 100 }, (_, i) => i);
+    const yielded = await scripted(list, 10, {
+      // After two pages: nine items ahead of the walk leave, and one behind it.
+      3: (l) => l.splice(l.indexOf(0), 1) && l.splice(l.indexOf(50), 9),
+      // Twenty join at the end while it finds its place, and five of them leave again.
+      4: (l) => l.push(...Array.from({ length: 20 }, (_, i) => 100 + i)),
+      5: (l) => l.splice(l.indexOf(115), 5),
+    });
+    expect(list.filter((id) => !yielded.includes(id))).toEqual([]);
+    expect(yielded.filter((id, i) => yielded.indexOf(id) !== i)).toEqual([]);
+  });
+
+  it('yields nothing twice in pages of one item when an item ahead of it leaves', async () => {
+    const list = Array.from({ length: 10 }, (_, i) => i);
+    const yielded = await scripted(list, 1, { 4: (l) => l.splice(l.indexOf(7), 1) });
+    expect(yielded).toEqual([0, 1, 2, 3, 4, 5, 6, 8, 9]);
   });
 
   it('keeps to two reads a page while the walk moves each item it yields out of the result', async () => {

@@ -17,9 +17,9 @@ export async function* walkPages<T extends { id: unknown }>(
 ): AsyncGenerator<T, void, undefined> {
   let offset = startOffset;
   let lastTotal: number | undefined;
-  /** The anchor's ids, the total read with it, and the offset just past it. */
+  /** The anchor's ids, the largest total read since it was read (its own included), and the offset just past it. */
   let anchor = new Set<unknown>();
-  let anchorTotal = 0;
+  let peakTotal = 0;
   let anchorEnd = startOffset;
   /** While finding its place: how many items left since the anchor was read, and whether any of it is seen yet. */
   let left: number | undefined;
@@ -28,13 +28,15 @@ export async function* walkPages<T extends { id: unknown }>(
     const page = await fetchPage(offset, limit);
     const { items } = page;
     if (lastTotal !== undefined && page.total < lastTotal) {
-      left = anchorTotal - page.total;
+      // At least one left, counted from the largest total: items that joined meanwhile may have left again.
+      left = peakTotal - page.total;
       anchorSeen = false;
       lastTotal = page.total;
       offset = Math.max(startOffset, anchorEnd - 1 - left);
       continue;
     }
     lastTotal = page.total;
+    peakTotal = Math.max(peakTotal, page.total);
     let from = 0;
     if (left !== undefined) {
       // Items before the anchor's first are older still; the walk goes on after its last.
@@ -49,12 +51,21 @@ export async function* walkPages<T extends { id: unknown }>(
         offset += items.length;
         continue;
       }
-      if (!anchorSeen) from = Math.max(startOffset, anchorEnd - left) - offset;
+      if (!anchorSeen) {
+        const resume = Math.max(startOffset, anchorEnd - left);
+        left = undefined;
+        // Nothing of this page is past where the walk resumes: read on from there, still skipping the anchor's items.
+        if (resume >= offset + items.length && items.length > 0) {
+          offset = resume;
+          continue;
+        }
+        from = resume - offset;
+      }
       left = undefined;
     }
     for (let i = from; i < items.length; i += 1) if (!anchor.has(items[i].id)) yield items[i];
     anchor = new Set(items.map((item) => item.id));
-    anchorTotal = page.total;
+    peakTotal = page.total;
     offset += items.length;
     anchorEnd = offset;
     if (items.length === 0 || offset >= page.total) return;
