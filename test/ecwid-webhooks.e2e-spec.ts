@@ -7,6 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import {
   EcwidConfigService,
+  EcwidMemoryStateStore,
   EcwidModule,
   EcwidOrderEvent,
   EcwidOrderFulfillmentStatusChangedEvent,
@@ -357,6 +358,28 @@ describe.each(ADAPTERS)('webhook routing on %s', (adapter) => {
       expect(t.app.get(EventRecorder).events.map((event) => [event.name, event.storeId])).toEqual([['ecwid.order.created', 2]]);
     } finally {
       await t.close();
+    }
+  });
+
+  it("keeps each store's events in its own dedup store, so replicas sharing one store's state dedupe its redeliveries", async () => {
+    // Store 2 keeps its state where both replicas see it (Redis, say); store 1 keeps its own in each replica's memory.
+    const shared = new EcwidMemoryStateStore();
+    const replica = () => {
+      @Module({ imports: [EcwidModule.forRoot({ storeId: 1, clientSecret: 'shared-secret', webhooks: { path: 'hooks/one' } })] })
+      class StoreOne {}
+      @Module({ imports: [EcwidModule.forRoot({ storeId: 2, clientSecret: 'shared-secret', webhooks: { path: 'hooks/two' }, state: shared })] })
+      class StoreTwo {}
+      return startApp(adapter, { imports: [StoreOne, StoreTwo] });
+    };
+    const replicas = [await replica(), await replica()];
+    try {
+      const payload = orderWebhook('order.created', {}, { storeId: 2 });
+      const signature = signatureOf(payload, 'shared-secret');
+      expect(await deliver(replicas[0].url, payload, { path: 'hooks/one', signature })).toEqual({ status: 200, body: { outcome: 'emitted' } });
+      // Ecwid's retry reaches the other replica.
+      expect(await deliver(replicas[1].url, payload, { path: 'hooks/one', signature })).toEqual({ status: 200, body: { outcome: 'duplicate' } });
+    } finally {
+      for (const r of replicas) await r.close();
     }
   });
 

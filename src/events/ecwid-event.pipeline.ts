@@ -22,16 +22,6 @@ export type EcwidPipelineOutcome = 'emitted' | 'duplicate';
 const NO_CLAIM_OPTIONS: EcwidClaimOptions = Object.freeze({});
 
 /**
- * Where an event's id is claimed: a dedup store, and the store id its keys begin with. A module claims its own events
- * in its own dedup store; webhook deliveries that several stores of one Ecwid app share are all claimed in one place
- * (see EcwidWebhookReceiver), since a delivery's store id is not covered by its signature.
- */
-export interface EcwidClaimScope {
-  readonly dedup: EcwidDedupStore;
-  readonly storeId: number;
-}
-
-/**
  * The one path every source feeds: dedup by event id, optional hydration, dispatch.
  * An id is recorded as handled only after every listener succeeded, so a failure leaves it to be redelivered.
  */
@@ -39,8 +29,6 @@ export interface EcwidClaimScope {
 export class EcwidEventPipeline {
   private readonly logger = new Logger('EcwidEvents');
   private readonly listened = (name: string): boolean => this.dispatcher.listens(name);
-  /** This module's own dedup store, under its store id. */
-  readonly claims: EcwidClaimScope;
 
   constructor(
     @Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig,
@@ -48,18 +36,12 @@ export class EcwidEventPipeline {
     private readonly orders: EcwidOrdersService,
     private readonly dispatcher: EcwidEventDispatcher,
     private readonly outbox: EcwidNotificationOutbox,
-  ) {
-    this.claims = Object.freeze({ dedup, storeId: config.storeId });
-  }
+  ) {}
 
-  async process(
-    event: EcwidEvent,
-    options: EcwidClaimOptions = NO_CLAIM_OPTIONS,
-    { dedup, storeId }: EcwidClaimScope = this.claims,
-  ): Promise<EcwidPipelineOutcome> {
-    const key = `${storeId}:${event.eventId}`;
+  async process(event: EcwidEvent, options: EcwidClaimOptions = NO_CLAIM_OPTIONS): Promise<EcwidPipelineOutcome> {
+    const key = `${event.storeId}:${event.eventId}`;
     const ttl = this.config.webhooks.dedupTtlSeconds;
-    const claiming = dedup.claim(key, options);
+    const claiming = this.dedup.claim(key, options);
     const claim = typeof claiming === 'string' ? claiming : await claiming.catch((error) => this.stateFailed(event, false, error));
     if (claim !== 'claimed') {
       if (claim === 'in-flight') throw this.stillInFlight(event);
@@ -71,11 +53,11 @@ export class EcwidEventPipeline {
       // In the outbox before the source is answered: a crash after the answer loses no notification.
       if (this.outbox.enabled) await this.outbox.enqueue(event);
     } catch (error) {
-      await dedup.release(key);
+      await this.dedup.release(key);
       this.logFailure(event, error);
       throw error;
     }
-    const completing = dedup.complete(key, ttl);
+    const completing = this.dedup.complete(key, ttl);
     if (completing) await completing.catch((error) => this.stateFailed(event, true, error));
     return 'emitted';
   }

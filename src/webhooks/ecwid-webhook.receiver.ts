@@ -2,9 +2,11 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, Optional } from '@n
 import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { EcwidConfigService } from '../config/ecwid-config.service';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
-import { ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
+import { ECWID_DEDUP_STORE, ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
 import { createEcwidEvent } from '../events/ecwid-event.factory';
-import { EcwidClaimScope, EcwidEventPipeline, EcwidPipelineOutcome } from '../events/ecwid-event.pipeline';
+import { EcwidEventPipeline, EcwidPipelineOutcome } from '../events/ecwid-event.pipeline';
+import { EcwidStateUnavailableError } from '../events/ecwid-event.errors';
+import type { EcwidDedupStore } from '../state/ecwid-dedup-store.interface';
 import type { EcwidWebhookPayload } from './ecwid-webhook.payload';
 
 export type EcwidWebhookOutcome = EcwidPipelineOutcome | 'ignored';
@@ -19,21 +21,17 @@ export class EcwidWebhookReceiver implements OnApplicationBootstrap {
   private readonly foreignStores = new Set<number>();
   /** The app's other stores under the same Ecwid app, by store id: their events may arrive at this route. */
   private siblings: ReadonlyMap<number, EcwidWebhookReceiver> = new Map();
-  /**
-   * Where deliveries are claimed: this module's own dedup store, or, when other stores of the same Ecwid app are
-   * served here, the one store all of them claim in (see `findClaims`).
-   */
-  private claims: EcwidClaimScope;
+  /** The other module instances taking webhooks signed with this one's client secret (see `findGroup`). */
+  private peers: readonly EcwidWebhookReceiver[] = [];
 
   constructor(
     @Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig,
     private readonly pipeline: EcwidEventPipeline,
     private readonly configService: EcwidConfigService,
     private readonly moduleRef: ModuleRef,
+    @Inject(ECWID_DEDUP_STORE) private readonly dedup: EcwidDedupStore,
     @Optional() private readonly adapterHost?: HttpAdapterHost,
-  ) {
-    this.claims = pipeline.claims;
-  }
+  ) {}
 
   onApplicationBootstrap(): void {
     if (!this.config.webhooks.enabled) return;
@@ -45,7 +43,7 @@ export class EcwidWebhookReceiver implements OnApplicationBootstrap {
     }
     const group = this.findGroup();
     this.siblings = this.findSiblings(group);
-    this.claims = EcwidWebhookReceiver.claimsOf(group);
+    this.peers = group.filter((other) => other !== this);
     if (this.siblings.size > 0) {
       this.logger.log(
         `Store ${this.config.storeId}: webhooks for stores ${[...this.siblings.keys()].join(', ')} (the same Ecwid app) ` +
@@ -61,7 +59,29 @@ export class EcwidWebhookReceiver implements OnApplicationBootstrap {
       this.noteForeignStore(payload.storeId);
       return Promise.resolve('ignored');
     }
-    return this.pipeline.process(createEcwidEvent(payload, 'webhook', 'notification'), undefined, this.claims);
+    const event = createEcwidEvent(payload, 'webhook', 'notification');
+    if (this.peers.length === 0) return this.pipeline.process(event);
+    return this.handledByPeer(event.eventId).then((handled) => (handled ? 'duplicate' : this.pipeline.process(event)));
+  }
+
+  /**
+   * The signature covers `eventCreated.eventId` and not the store id in the body, so a captured delivery sent again
+   * with another store's id verifies as well as the first, and is new to that store's dedup store. An event id that a
+   * peer (another store of the same Ecwid app, or this store on another path) has handled or is handling is therefore
+   * a duplicate here as well. Each peer's own dedup store is asked, whatever it keeps its state in: by claiming the id
+   * there, under the key that peer uses, and letting go of it at once.
+   */
+  private async handledByPeer(eventId: string): Promise<boolean> {
+    for (const peer of this.peers) {
+      const key = `${peer.config.storeId}:${eventId}`;
+      try {
+        if ((await peer.dedup.claim(key)) !== 'claimed') return true;
+        await peer.dedup.release(key);
+      } catch (error) {
+        throw new EcwidStateUnavailableError(eventId, false, error);
+      }
+    }
+    return false;
   }
 
   /**
@@ -86,17 +106,6 @@ export class EcwidWebhookReceiver implements OnApplicationBootstrap {
       if (storeId !== this.config.storeId && !siblings.has(storeId)) siblings.set(storeId, other);
     }
     return siblings;
-  }
-
-  /**
-   * The signature covers `eventCreated.eventId` and not the store id in the body, so a captured delivery sent again
-   * with another store's id verifies as well as the first. Claimed in each store's own dedup store, it would be new to
-   * the second store and emitted again. Every member of a group therefore claims in one member's store, the lowest
-   * store id's (every member picks the same one), and an event id is handled once for the whole Ecwid app.
-   */
-  private static claimsOf(group: readonly EcwidWebhookReceiver[]): EcwidClaimScope {
-    const home = group.reduce((lowest, other) => (other.config.storeId < lowest.config.storeId ? other : lowest));
-    return home.pipeline.claims;
   }
 
   private noteForeignStore(storeId: number): void {
