@@ -62,10 +62,8 @@ function asyncOptionsProblems(options: EcwidModuleAsyncOptions | undefined): Ecw
   if (options === null || typeof options !== 'object') return [{ key: 'forRootAsync', message: alternatives }];
   const { useFactory, useClass, useExisting } = options;
   if (useFactory !== undefined) return typeof useFactory === 'function' ? [] : [{ key: 'useFactory', message: 'must be a function returning the options' }];
-  if (useClass !== undefined) {
-    const isFactory = typeof useClass === 'function' && typeof useClass.prototype?.createEcwidOptions === 'function';
-    return isFactory ? [] : [{ key: 'useClass', message: 'must be a class with a createEcwidOptions() method (an EcwidOptionsFactory)' }];
-  }
+  // Only a class is checked for: its createEcwidOptions may be an arrow-function field, which only an instance has.
+  if (useClass !== undefined) return typeof useClass === 'function' ? [] : [{ key: 'useClass', message: 'must be a class (an EcwidOptionsFactory)' }];
   return useExisting === undefined ? [{ key: 'forRootAsync', message: alternatives }] : [];
 }
 

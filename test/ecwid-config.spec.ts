@@ -904,11 +904,19 @@ describe('configuration', () => {
       expect(await problems(() => EcwidModule.forRootAsync({ useFactory: { storeId: 1 } as never }))).toEqual([
         { key: 'useFactory', message: 'must be a function returning the options' },
       ]);
-      @Injectable()
-      class NotAFactory {}
-      expect(await problems(() => EcwidModule.forRootAsync({ useClass: NotAFactory as never }))).toEqual([
-        { key: 'useClass', message: 'must be a class with a createEcwidOptions() method (an EcwidOptionsFactory)' },
+      expect(await problems(() => EcwidModule.forRootAsync({ useClass: { createEcwidOptions: () => ({}) } as never }))).toEqual([
+        { key: 'useClass', message: 'must be a class (an EcwidOptionsFactory)' },
       ]);
+    });
+
+    it('works through forRootAsync with useClass whose createEcwidOptions is an arrow-function field', async () => {
+      @Injectable()
+      class OptionsFactory implements EcwidOptionsFactory {
+        createEcwidOptions = (): EcwidModuleOptions => ({ storeId: 809, token: 'secret_token_value_123' });
+      }
+      const moduleRef = await Test.createTestingModule({ imports: [EcwidModule.forRootAsync({ useClass: OptionsFactory })] }).compile();
+      expect(moduleRef.get(EcwidConfigService).storeId).toBe(809);
+      await moduleRef.close();
     });
 
     it('refuses a webhook route asked of forRootAsync when the options hold no client secret to verify it, as forRoot does', async () => {
