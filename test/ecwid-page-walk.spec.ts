@@ -138,6 +138,18 @@ describe('walkPages, while items leave the result', () => {
     expect(yielded.filter((id, i) => yielded.indexOf(id) !== i)).toEqual([]);
   });
 
+  it('misses no item that stayed when the total shrinks, grows and shrinks again while it finds its place', async () => {
+    const list = Array.from({ length: 40 }, (_, i) => i);
+    const yielded = await scripted(list, 5, {
+      // After four pages: six behind the walk leave (two of the last page read) and four ahead; then seven join at
+      // the end, and two more behind leave.
+      5: (l) => [0, 1, 2, 8, 15, 16, 26, 32, 37, 38].forEach((id) => l.splice(l.indexOf(id), 1)),
+      6: (l) => l.push(...Array.from({ length: 7 }, (_, i) => 1000 + i)),
+      7: (l) => [3, 4].forEach((id) => l.splice(l.indexOf(id), 1)),
+    });
+    expect(list.filter((id) => !yielded.includes(id))).toEqual([]);
+  });
+
   it('yields nothing twice in pages of one item when an item ahead of it leaves', async () => {
     const list = Array.from({ length: 10 }, (_, i) => i);
     const yielded = await scripted(list, 1, { 4: (l) => l.splice(l.indexOf(7), 1) });

@@ -17,26 +17,27 @@ export async function* walkPages<T extends { id: unknown }>(
 ): AsyncGenerator<T, void, undefined> {
   let offset = startOffset;
   let lastTotal: number | undefined;
-  /** The anchor's ids, the largest total read since it was read (its own included), and the offset just past it. */
+  /** The anchor's ids, and the offset just past it. */
   let anchor = new Set<unknown>();
-  let peakTotal = 0;
   let anchorEnd = startOffset;
-  /** While finding its place: how many items left since the anchor was read, and whether any of it is seen yet. */
+  /** How many items left since the anchor was read: every drop of the total, whatever joined in between. */
+  let departed = 0;
+  /** While finding its place: `departed` when it began, and whether any of the anchor is seen yet. */
   let left: number | undefined;
   let anchorSeen = false;
   for (;;) {
     const page = await fetchPage(offset, limit);
     const { items } = page;
     if (lastTotal !== undefined && page.total < lastTotal) {
-      // At least one left, counted from the largest total: items that joined meanwhile may have left again.
-      left = peakTotal - page.total;
+      // Joins are not taken off: one that joined at the end moved nothing, and counting it in could skip what stayed.
+      departed += lastTotal - page.total;
+      left = departed;
       anchorSeen = false;
       lastTotal = page.total;
       offset = Math.max(startOffset, anchorEnd - 1 - left);
       continue;
     }
     lastTotal = page.total;
-    peakTotal = Math.max(peakTotal, page.total);
     let from = 0;
     if (left !== undefined) {
       // Items before the anchor's first are older still; the walk goes on after its last.
@@ -65,7 +66,7 @@ export async function* walkPages<T extends { id: unknown }>(
     }
     for (let i = from; i < items.length; i += 1) if (!anchor.has(items[i].id)) yield items[i];
     anchor = new Set(items.map((item) => item.id));
-    peakTotal = page.total;
+    departed = 0;
     offset += items.length;
     anchorEnd = offset;
     if (items.length === 0 || offset >= page.total) return;
