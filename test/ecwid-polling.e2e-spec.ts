@@ -221,18 +221,21 @@ describe('polling the orders API', () => {
     expect(recorder.names).toEqual(['ecwid.order.created', 'ecwid.order.created', 'ecwid.order.created']);
   });
 
-  it('reads a window again when orders moved between two pages without changing the total', async () => {
+  it.each([
+    [50, 300, 120],
+    [1, 30, 12],
+  ])('reads a window again when orders moved between two pages of %i without changing the total', async (pageSize, orders, movedAt) => {
     laterSeconds(-600);
-    sandbox.seedOrders(300);
+    sandbox.seedOrders(orders);
     laterSeconds(600);
     const seeded = sandbox.listOrders();
-    const { poller, recorder } = await start({ startFrom: hourAgo(), pageSize: 50 });
-    // While the third page is handled, an order already read leaves the window and a new one enters it (as a change
-    // lagging in Ecwid's search would): the total stays, and every order after the first moves up a place.
+    const { poller, recorder } = await start({ startFrom: hourAgo(), pageSize });
+    // While a page is handled, an order already read leaves the window and a new one enters it (as a change lagging
+    // in Ecwid's search would): the total stays, and every order after the first moves up a place.
     const push = recorder.events.push.bind(recorder.events);
     recorder.events.push = (...events) => {
       const count = push(...events);
-      if (count === 120) {
+      if (count === movedAt) {
         sandbox.deleteOrder(seeded[0].id);
         sandbox.createOrder();
       }

@@ -259,7 +259,9 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
     let stable = true;
     for (;;) {
       await lease.renew();
-      const page = await this.orders.search({ updatedFrom: window.from, updatedTo: window.to, offset, limit: pageSize });
+      // A page read from the last order of the one before holds at least one more, whatever the page size.
+      const limit = boundary === undefined ? pageSize : Math.max(2, pageSize);
+      const page = await this.orders.search({ updatedFrom: window.from, updatedTo: window.to, offset, limit });
       if (window.ecwidNow === undefined) {
         const answeredAt = this.orders.serverTime();
         if (answeredAt) {
@@ -290,9 +292,10 @@ export class EcwidOrderPoller implements OnApplicationBootstrap, BeforeApplicati
       await progress.page(page.total);
       const end = offset + page.items.length;
       if (page.items.length === 0 || end >= page.total) return stable;
-      // A page of one order leaves nothing to move on by after its boundary: it is read without one.
-      boundary = page.items.length > 1 ? page.items[page.items.length - 1].internalId : undefined;
-      offset = boundary === undefined ? end : end - 1;
+      // Nothing past the last order of the page before: the answer contradicts its own total, so read the window again.
+      if (boundary !== undefined && orders.length === 0) return false;
+      boundary = page.items[page.items.length - 1].internalId;
+      offset = end - 1;
     }
   }
 
