@@ -59,7 +59,7 @@ export {
   EcwidStateUnavailableError,
 } from './events/ecwid-event.errors';
 
-export type { EcwidDedupStore, EcwidDedupClaim, EcwidClaimOptions } from './state/ecwid-dedup-store.interface';
+export type { EcwidDedupStore, EcwidDedupClaim, EcwidDedupSeen, EcwidClaimOptions } from './state/ecwid-dedup-store.interface';
 export { EcwidMemoryDedupStore } from './state/ecwid-memory-dedup.store';
 export type { EcwidStateStore, EcwidOrderSnapshot } from './state/ecwid-state-store.interface';
 export { EcwidMemoryStateStore } from './state/ecwid-memory-state.store';

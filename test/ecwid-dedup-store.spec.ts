@@ -27,6 +27,15 @@ describe('EcwidMemoryDedupStore', () => {
     expect(await store.claim('a', { takeOver: true })).toBe('duplicate');
   });
 
+  it('answers peek without taking room: ids asked about evict none of those it keeps', async () => {
+    const store = new EcwidMemoryDedupStore(2, clock);
+    await store.claim('a');
+    await store.complete('a', 60);
+    for (const other of ['b', 'c', 'd', 'e']) expect(store.peek(other)).toBeUndefined();
+    expect(store.peek('a')).toBe('duplicate');
+    expect(store.size).toBe(1);
+  });
+
   it('forgets a released id so a redelivery is handled again', async () => {
     const store = new EcwidMemoryDedupStore(10, clock);
     await store.claim('a');

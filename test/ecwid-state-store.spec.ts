@@ -146,6 +146,20 @@ describe.each([memory, sqliteBackend(), redisBackend()])('$name state store', (b
         await sleep(1100);
         expect(await store.claim('evt-1')).toBe('claimed');
       });
+
+      it('tells what a claim would find without claiming, and without using room', async () => {
+        expect(await store.peek!('evt-1')).toBeUndefined();
+        expect(await store.claim('evt-1')).toBe('claimed');
+        expect(await store.peek!('evt-1')).toBe('in-flight');
+        await store.complete('evt-1', 1);
+        expect(await store.peek!('evt-1')).toBe('duplicate');
+        await store.claim('evt-2');
+        await store.release('evt-2');
+        expect(await store.peek!('evt-2')).toBeUndefined();
+        expect(await store.claim('evt-2')).toBe('claimed');
+        await sleep(1100);
+        expect(await store.peek!('evt-1')).toBeUndefined();
+      });
     });
 
     describe('cursors', () => {

@@ -390,12 +390,64 @@ describe.each(ADAPTERS)('webhook routing on %s', (adapter) => {
     class OldPath {}
     @Module({ imports: [route('hooks/new')] })
     class NewPath {}
-    const t = await startApp(adapter, { imports: [OldPath, NewPath], providers: [EventRecorder] });
+    const t = await startApp(adapter, { imports: [OldPath, NewPath], providers: [EventRecorder, HeldListener] });
     try {
       const payload = orderWebhook('order.created');
       expect(await deliver(t.url, payload, { path: 'hooks/old' })).toEqual({ status: 200, body: { outcome: 'emitted' } });
       expect(await deliver(t.url, payload, { path: 'hooks/new' })).toEqual({ status: 200, body: { outcome: 'duplicate' } });
       expect(t.app.get(EventRecorder).events.map((event) => event.eventId)).toEqual([payload.eventId]);
+
+      // A retry at the new path while the old one still handles the event is a 409, as on one path: answered 200, it
+      // would be Ecwid's last word on an event whose first delivery may yet fail.
+      const held = t.app.get(HeldListener);
+      held.armed = true;
+      const another = orderWebhook('order.created');
+      const arrived = held.nextCall();
+      const first = deliver(t.url, another, { path: 'hooks/old' });
+      await arrived;
+      expect((await deliver(t.url, another, { path: 'hooks/new' })).status).toBe(409);
+      held.finish(new Error('held listener failure'));
+      expect((await first).status).toBe(500);
+      expect(await deliver(t.url, another, { path: 'hooks/new' })).toEqual({ status: 200, body: { outcome: 'emitted' } });
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('asks the other stores of an Ecwid app without using their dedup room, and dedupes copies sent at once', async () => {
+    const store = (storeId: number, path: string) =>
+      EcwidModule.forRoot({ storeId, clientSecret: 'shared-secret', webhooks: { path, dedupMaxEntries: 3 } });
+    @Module({ imports: [store(1, 'hooks/one')] })
+    class StoreOne {}
+    @Module({ imports: [store(2, 'hooks/two')] })
+    class StoreTwo {}
+    const t = await startApp(adapter, { imports: [StoreOne, StoreTwo], providers: [EventRecorder] });
+    try {
+      const signed = (storeId: number) => {
+        const payload = orderWebhook('order.created', {}, { storeId });
+        return { payload, signature: signatureOf(payload, 'shared-secret') };
+      };
+      const one = signed(1);
+      expect((await deliver(t.url, one.payload, { path: 'hooks/one', signature: one.signature })).status).toBe(200);
+      // Three of store 2's: store 1's dedup store, room for three ids, is asked about each and keeps its own.
+      for (let i = 0; i < 3; i += 1) {
+        const two = signed(2);
+        expect((await deliver(t.url, two.payload, { path: 'hooks/two', signature: two.signature })).status).toBe(200);
+      }
+      expect(await deliver(t.url, one.payload, { path: 'hooks/one', signature: one.signature })).toEqual({ status: 200, body: { outcome: 'duplicate' } });
+
+      // Copies of one event sent at the same moment under both store ids: at most one is emitted.
+      const recorder = t.app.get(EventRecorder);
+      recorder.events.length = 0;
+      const copies = Array.from({ length: 10 }, () => signed(1));
+      await Promise.all(
+        copies.flatMap(({ payload, signature }) => [
+          deliver(t.url, payload, { path: 'hooks/one', signature }),
+          deliver(t.url, { ...payload, storeId: 2 }, { path: 'hooks/one', signature }),
+        ]),
+      );
+      const emitted = recorder.events.map((event) => event.eventId);
+      expect(emitted.filter((id, i) => emitted.indexOf(id) !== i)).toEqual([]);
     } finally {
       await t.close();
     }

@@ -4,7 +4,7 @@ import { ECWID_DEDUP_STORE, ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
 import { EcwidNotificationOutbox } from '../notifications/ecwid-notification.outbox';
 import type { EcwidOrder } from '../orders/ecwid-order.model';
 import { EcwidOrdersService } from '../orders/ecwid-orders.service';
-import type { EcwidClaimOptions, EcwidDedupStore } from '../state/ecwid-dedup-store.interface';
+import type { EcwidClaimOptions, EcwidDedupSeen, EcwidDedupStore } from '../state/ecwid-dedup-store.interface';
 import { EcwidEventDispatcher } from './ecwid-event.dispatcher';
 import {
   EcwidEventInFlightError,
@@ -38,7 +38,16 @@ export class EcwidEventPipeline {
     private readonly outbox: EcwidNotificationOutbox,
   ) {}
 
-  async process(event: EcwidEvent, options: EcwidClaimOptions = NO_CLAIM_OPTIONS): Promise<EcwidPipelineOutcome> {
+  /**
+   * `elsewhere`, when given, says whether the event id was handled, or is being handled, somewhere this store's own
+   * dedup store does not see (another store of the same Ecwid app): asked once the id is claimed here, so that of two
+   * copies arriving at once each finds the other's claim.
+   */
+  async process(
+    event: EcwidEvent,
+    options: EcwidClaimOptions = NO_CLAIM_OPTIONS,
+    elsewhere?: (eventId: string) => Promise<EcwidDedupSeen>,
+  ): Promise<EcwidPipelineOutcome> {
     const key = `${event.storeId}:${event.eventId}`;
     const ttl = this.config.webhooks.dedupTtlSeconds;
     const claiming = this.dedup.claim(key, options);
@@ -46,6 +55,17 @@ export class EcwidEventPipeline {
     if (claim !== 'claimed') {
       if (claim === 'in-flight') throw this.stillInFlight(event);
       return 'duplicate';
+    }
+    if (elsewhere) {
+      const seen = await elsewhere(event.eventId).catch(async (error) => {
+        await this.dedup.release(key);
+        return this.stateFailed(event, false, error);
+      });
+      if (seen !== undefined) {
+        await this.dedup.release(key);
+        if (seen === 'in-flight') throw this.stillInFlight(event);
+        return 'duplicate';
+      }
     }
     try {
       if (this.config.hydrate) await this.hydrate(event);

@@ -22,8 +22,16 @@ export interface EcwidClaimOptions {
  * again. Implementations for several replicas must make `claim` atomic. A store that answers at once may return
  * plain values: on the webhook path every promise avoided counts.
  */
+/** What a claim would find, without claiming: handled, being handled, or neither (`undefined`). */
+export type EcwidDedupSeen = 'duplicate' | 'in-flight' | undefined;
+
 export interface EcwidDedupStore {
   claim(eventId: string, options?: EcwidClaimOptions): EcwidDedupClaim | Promise<EcwidDedupClaim>;
+  /**
+   * What `claim` would find, changing nothing. Optional: without it, a store is asked by a claim released at once,
+   * which a bounded store counts against its room.
+   */
+  peek?(eventId: string): EcwidDedupSeen | Promise<EcwidDedupSeen>;
   complete(eventId: string, ttlSeconds: number): void | Promise<void>;
   release(eventId: string): Promise<void>;
 }

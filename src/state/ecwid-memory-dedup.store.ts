@@ -2,7 +2,7 @@ import { Logger } from '@nestjs/common';
 import { randomInt } from 'node:crypto';
 import { MAX_DEDUP_ENTRIES } from '../ecwid.constants';
 import { EcwidLogThrottle } from '../events/ecwid-loggable';
-import { ECWID_IN_FLIGHT_TTL_MS, type EcwidClaimOptions, type EcwidDedupClaim, type EcwidDedupStore } from './ecwid-dedup-store.interface';
+import { ECWID_IN_FLIGHT_TTL_MS, type EcwidClaimOptions, type EcwidDedupClaim, type EcwidDedupSeen, type EcwidDedupStore } from './ecwid-dedup-store.interface';
 
 /** Expired ids are swept at most this often; lookups treat them as absent meanwhile. */
 const SWEEP_INTERVAL_MS = 1000;
@@ -92,6 +92,14 @@ export class EcwidMemoryDedupStore implements EcwidDedupStore {
     if (Math.abs(expiry) > now && (done || !options?.takeOver)) return done ? 'duplicate' : 'in-flight';
     this.expiries[slot] = -(now + ECWID_IN_FLIGHT_TTL_MS);
     return 'claimed';
+  }
+
+  peek(eventId: string): EcwidDedupSeen {
+    const slot = this.slotOf(eventId, this.hashOf(eventId));
+    if (slot < 0) return undefined;
+    const expiry = this.expiries[slot];
+    if (Math.abs(expiry) <= this.now()) return undefined;
+    return expiry > 0 ? 'duplicate' : 'in-flight';
   }
 
   complete(eventId: string, ttlSeconds: number): void {

@@ -1,6 +1,6 @@
 import { Logger } from '@nestjs/common';
 import type { Redis, RedisOptions } from 'ioredis';
-import { ECWID_IN_FLIGHT_TTL_MS, type EcwidClaimOptions, type EcwidDedupClaim } from './ecwid-dedup-store.interface';
+import { ECWID_IN_FLIGHT_TTL_MS, type EcwidClaimOptions, type EcwidDedupClaim, type EcwidDedupSeen } from './ecwid-dedup-store.interface';
 import { loadEcwidPeer } from './ecwid-missing-peer.error';
 import type { EcwidOrderSnapshot, EcwidRecord, EcwidStateStore } from './ecwid-state-store.interface';
 
@@ -64,6 +64,11 @@ export class EcwidRedisStateStore implements EcwidStateStore {
 
   async claim(eventId: string, options: EcwidClaimOptions = {}): Promise<EcwidDedupClaim> {
     return this.run(this.redis.ecwidClaim(this.dedupKey(eventId), ECWID_IN_FLIGHT_TTL_MS, options.takeOver ? 1 : 0));
+  }
+
+  async peek(eventId: string): Promise<EcwidDedupSeen> {
+    const value = await this.run(this.redis.get(this.dedupKey(eventId)));
+    return value === DONE ? 'duplicate' : value === IN_FLIGHT ? 'in-flight' : undefined;
   }
 
   async complete(eventId: string, ttlSeconds: number): Promise<void> {

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type BetterSqlite3 from 'better-sqlite3';
-import { ECWID_IN_FLIGHT_TTL_MS, type EcwidClaimOptions, type EcwidDedupClaim } from './ecwid-dedup-store.interface';
+import { ECWID_IN_FLIGHT_TTL_MS, type EcwidClaimOptions, type EcwidDedupClaim, type EcwidDedupSeen } from './ecwid-dedup-store.interface';
 import { loadEcwidPeer } from './ecwid-missing-peer.error';
 import type { EcwidOrderSnapshot, EcwidRecord, EcwidStateStore } from './ecwid-state-store.interface';
 
@@ -64,6 +64,7 @@ export class EcwidSqliteStateStore implements EcwidStateStore {
   private readonly db: BetterSqlite3.Database;
   private readonly takeClaim: Statement<[{ id: string; now: number; ttl: number; takeOver: number }]>;
   private readonly findClaim: Statement<[string], { done: number }>;
+  private readonly findLiveClaim: Statement<[string, number], { done: number }>;
   private readonly markDone: Statement<[{ id: string; expiresAt: number }]>;
   private readonly forgetInFlight: Statement<[string]>;
   private readonly sweepExpired: Statement<[number]>;
@@ -98,6 +99,7 @@ export class EcwidSqliteStateStore implements EcwidStateStore {
        WHERE ecwid_dedup.expires_at <= @now OR (@takeOver = 1 AND ecwid_dedup.done = 0)`,
     );
     this.findClaim = this.db.prepare('SELECT done FROM ecwid_dedup WHERE id = ?');
+    this.findLiveClaim = this.db.prepare('SELECT done FROM ecwid_dedup WHERE id = ? AND expires_at > ?');
     this.markDone = this.db.prepare(
       `INSERT INTO ecwid_dedup (id, done, expires_at) VALUES (@id, 1, @expiresAt)
        ON CONFLICT (id) DO UPDATE SET done = 1, expires_at = excluded.expires_at`,
@@ -156,6 +158,11 @@ export class EcwidSqliteStateStore implements EcwidStateStore {
 
   async claim(eventId: string, options: EcwidClaimOptions = {}): Promise<EcwidDedupClaim> {
     return this.claimOnce(eventId, Date.now(), options.takeOver === true);
+  }
+
+  async peek(eventId: string): Promise<EcwidDedupSeen> {
+    const found = this.findLiveClaim.get(eventId, Date.now());
+    return found === undefined ? undefined : found.done ? 'duplicate' : 'in-flight';
   }
 
   async complete(eventId: string, ttlSeconds: number): Promise<void> {

@@ -3,10 +3,10 @@ import { HttpAdapterHost, ModuleRef } from '@nestjs/core';
 import { EcwidConfigService } from '../config/ecwid-config.service';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import { ECWID_DEDUP_STORE, ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
+import { EcwidEventInFlightError } from '../events/ecwid-event.errors';
 import { createEcwidEvent } from '../events/ecwid-event.factory';
 import { EcwidEventPipeline, EcwidPipelineOutcome } from '../events/ecwid-event.pipeline';
-import { EcwidStateUnavailableError } from '../events/ecwid-event.errors';
-import type { EcwidDedupStore } from '../state/ecwid-dedup-store.interface';
+import type { EcwidDedupSeen, EcwidDedupStore } from '../state/ecwid-dedup-store.interface';
 import type { EcwidWebhookPayload } from './ecwid-webhook.payload';
 
 export type EcwidWebhookOutcome = EcwidPipelineOutcome | 'ignored';
@@ -21,8 +21,9 @@ export class EcwidWebhookReceiver implements OnApplicationBootstrap {
   private readonly foreignStores = new Set<number>();
   /** The app's other stores under the same Ecwid app, by store id: their events may arrive at this route. */
   private siblings: ReadonlyMap<number, EcwidWebhookReceiver> = new Map();
-  /** The other module instances taking webhooks signed with this one's client secret (see `findGroup`). */
-  private peers: readonly EcwidWebhookReceiver[] = [];
+  /** The other module instances taking webhooks signed with this one's client secret (see `findGroup`), by store. */
+  private samePathsPeers: readonly EcwidWebhookReceiver[] = [];
+  private otherStoresPeers: readonly EcwidWebhookReceiver[] = [];
 
   constructor(
     @Inject(ECWID_RESOLVED_CONFIG) private readonly config: EcwidResolvedConfig,
@@ -43,7 +44,9 @@ export class EcwidWebhookReceiver implements OnApplicationBootstrap {
     }
     const group = this.findGroup();
     this.siblings = this.findSiblings(group);
-    this.peers = group.filter((other) => other !== this);
+    const peers = group.filter((other) => other !== this);
+    this.samePathsPeers = peers.filter((peer) => peer.config.storeId === this.config.storeId);
+    this.otherStoresPeers = peers.filter((peer) => peer.config.storeId !== this.config.storeId);
     if (this.siblings.size > 0) {
       this.logger.log(
         `Store ${this.config.storeId}: webhooks for stores ${[...this.siblings.keys()].join(', ')} (the same Ecwid app) ` +
@@ -60,28 +63,37 @@ export class EcwidWebhookReceiver implements OnApplicationBootstrap {
       return Promise.resolve('ignored');
     }
     const event = createEcwidEvent(payload, 'webhook', 'notification');
-    if (this.peers.length === 0) return this.pipeline.process(event);
-    return this.handledByPeer(event.eventId).then((handled) => (handled ? 'duplicate' : this.pipeline.process(event)));
+    if (this.samePathsPeers.length === 0 && this.otherStoresPeers.length === 0) return this.pipeline.process(event);
+    return this.seenAt(this.samePathsPeers, event.eventId).then((seen) => {
+      if (seen === 'in-flight') throw new EcwidEventInFlightError(event.name, event.eventId);
+      return seen === 'duplicate' ? seen : this.pipeline.process(event, undefined, this.seenByOtherStores);
+    });
   }
 
   /**
    * The signature covers `eventCreated.eventId` and not the store id in the body, so a captured delivery sent again
-   * with another store's id verifies as well as the first, and is new to that store's dedup store. An event id that a
-   * peer (another store of the same Ecwid app, or this store on another path) has handled or is handling is therefore
-   * a duplicate here as well. Each peer's own dedup store is asked, whatever it keeps its state in: by claiming the id
-   * there, under the key that peer uses, and letting go of it at once.
+   * with another store's id verifies as well as the first, and is new to that store's dedup store. So the pipeline,
+   * once it has claimed the id here, asks the other stores of the same Ecwid app whether they handled it or are
+   * handling it, each in its own dedup store under its own key: of two copies arriving at once, each finds the
+   * other's claim. This store on another path (an app moving its URL) uses this store's key, which may live in the same
+   * dedup store as this module's (one Redis): it is asked before the claim here instead, or it would find that claim.
    */
-  private async handledByPeer(eventId: string): Promise<boolean> {
-    for (const peer of this.peers) {
-      const key = `${peer.config.storeId}:${eventId}`;
-      try {
-        if ((await peer.dedup.claim(key)) !== 'claimed') return true;
-        await peer.dedup.release(key);
-      } catch (error) {
-        throw new EcwidStateUnavailableError(eventId, false, error);
-      }
+  private readonly seenByOtherStores = (eventId: string): Promise<EcwidDedupSeen> => this.seenAt(this.otherStoresPeers, eventId);
+
+  private async seenAt(peers: readonly EcwidWebhookReceiver[], eventId: string): Promise<EcwidDedupSeen> {
+    for (const peer of peers) {
+      const seen = await peer.seen(`${peer.config.storeId}:${eventId}`);
+      if (seen !== undefined) return seen;
     }
-    return false;
+    return undefined;
+  }
+
+  /** What this module's dedup store knows of a key, asked without claiming it where the store can (see `peek`). */
+  private async seen(key: string): Promise<EcwidDedupSeen> {
+    if (this.dedup.peek) return this.dedup.peek(key);
+    const claim = await this.dedup.claim(key);
+    if (claim === 'claimed') await this.dedup.release(key);
+    return claim === 'claimed' ? undefined : claim;
   }
 
   /**
