@@ -13,6 +13,7 @@ import {
   EcwidConfigurableModule,
   EcwidModuleAsyncOptions,
   EcwidModuleExtras,
+  EcwidOptionsFactory,
 } from './ecwid-module-definition';
 import {
   ECWID_DEDUP_STORE,
@@ -56,14 +57,37 @@ function ionRoute(options: EcwidIonRouteOptions | undefined, enabledByDefault: b
   };
 }
 
+const USE_CLASS_MESSAGE = 'must be a class with a createEcwidOptions() method (an EcwidOptionsFactory)';
+
+/**
+ * `useClass` as a factory that injects the class and calls its createEcwidOptions, which Nest would call unchecked: an
+ * instance without one is an EcwidConfigError naming `useClass`, not a bare TypeError.
+ */
+function withCheckedFactory(options: EcwidModuleAsyncOptions): EcwidModuleAsyncOptions {
+  const { useClass } = options;
+  if (useClass === undefined) return options;
+  return {
+    ...options,
+    useClass: undefined,
+    useFactory: (factory: Partial<EcwidOptionsFactory>) => {
+      if (typeof factory.createEcwidOptions !== 'function') throw new EcwidConfigError([{ key: 'useClass', message: USE_CLASS_MESSAGE }]);
+      return factory.createEcwidOptions();
+    },
+    inject: [useClass],
+  };
+}
+
 /** Nest's own failure without a way to build the options is a bare TypeError or a missing dependency at index [0]. */
 function asyncOptionsProblems(options: EcwidModuleAsyncOptions | undefined): EcwidConfigProblem[] {
   const alternatives = 'needs useFactory, useClass or useExisting to build the options (for options known up front, use forRoot)';
   if (options === null || typeof options !== 'object') return [{ key: 'forRootAsync', message: alternatives }];
   const { useFactory, useClass, useExisting } = options;
   if (useFactory !== undefined) return typeof useFactory === 'function' ? [] : [{ key: 'useFactory', message: 'must be a function returning the options' }];
-  // Only a class is checked for: its createEcwidOptions may be an arrow-function field, which only an instance has.
-  if (useClass !== undefined) return typeof useClass === 'function' ? [] : [{ key: 'useClass', message: 'must be a class (an EcwidOptionsFactory)' }];
+  // A class, not a method on its prototype: createEcwidOptions may be an arrow-function field, which only an instance
+  // has (see withCheckedFactory). An arrow function has no prototype, and cannot be one.
+  if (useClass !== undefined) {
+    return typeof useClass === 'function' && useClass.prototype !== undefined ? [] : [{ key: 'useClass', message: USE_CLASS_MESSAGE }];
+  }
   return useExisting === undefined ? [{ key: 'forRootAsync', message: alternatives }] : [];
 }
 
@@ -199,7 +223,10 @@ export class EcwidModule extends EcwidConfigurableModule implements NestModule {
   static forRootAsync(options: EcwidModuleAsyncOptions): DynamicModule {
     const problems = asyncOptionsProblems(options);
     if (problems.length > 0) throw new EcwidConfigError(problems);
-    return this.assemble(super.forRootAsync(options), options.isGlobal, toWebhookRoute(options.webhooks), ionRoute(options.ion, false));
+    const base = super.forRootAsync(withCheckedFactory(options));
+    // The class the factory injects is provided here, as Nest would for useClass.
+    if (options.useClass) base.providers = [...(base.providers ?? []), { provide: options.useClass, useClass: options.useClass }];
+    return this.assemble(base, options.isGlobal, toWebhookRoute(options.webhooks), ionRoute(options.ion, false));
   }
 
   private static assemble(

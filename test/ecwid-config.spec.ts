@@ -904,9 +904,13 @@ describe('configuration', () => {
       expect(await problems(() => EcwidModule.forRootAsync({ useFactory: { storeId: 1 } as never }))).toEqual([
         { key: 'useFactory', message: 'must be a function returning the options' },
       ]);
-      expect(await problems(() => EcwidModule.forRootAsync({ useClass: { createEcwidOptions: () => ({}) } as never }))).toEqual([
-        { key: 'useClass', message: 'must be a class (an EcwidOptionsFactory)' },
-      ]);
+      const notAClass = [{ key: 'useClass', message: 'must be a class with a createEcwidOptions() method (an EcwidOptionsFactory)' }];
+      expect(await problems(() => EcwidModule.forRootAsync({ useClass: { createEcwidOptions: () => ({}) } as never }))).toEqual(notAClass);
+      expect(await problems(() => EcwidModule.forRootAsync({ useClass: (() => ({})) as never }))).toEqual(notAClass);
+      @Injectable()
+      class NotAFactory {}
+      // Checked on the instance, when Nest builds it.
+      expect(await problems(() => EcwidModule.forRootAsync({ useClass: NotAFactory as never }))).toEqual(notAClass);
     });
 
     it('works through forRootAsync with useClass whose createEcwidOptions is an arrow-function field', async () => {
