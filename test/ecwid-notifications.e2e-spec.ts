@@ -426,7 +426,11 @@ describe('callback notifications', () => {
     }
   }, 60_000);
 
-  it('reads the disabled flag once a round, and no body, while every notification waits for its retry', async () => {
+  /**
+   * Three changes whose notifications each failed once and wait 4 minutes for their retry, once the round that sent
+   * the last one has finished; the state store counts what the sender reads.
+   */
+  async function threeNotificationsWaiting(): Promise<{ state: ReadCounter; app: TestApp; changes: ReturnType<typeof orderWebhook>[] }> {
     const state = new ReadCounter();
     const app = await webhookApp({ retryUnitMs: 60_000 }, { state });
     receiver.answerWith(...Array<number>(10).fill(500));
@@ -438,6 +442,11 @@ describe('callback notifications', () => {
     // Every notification failed once and waits 4 minutes; let the round that sent the last one finish.
     const leases = state.leaseCalls;
     await eventually(async () => state.leaseCalls >= leases + 2, 5000);
+    return { state, app, changes };
+  }
+
+  it('reads the disabled flag once a round, and no body, while every notification waits for its retry', async () => {
+    const { state, changes } = await threeNotificationsWaiting();
     state.watched.push(...changes.map((c) => c.eventId));
     const start = { leases: state.leaseCalls, flagReads: state.flagReads };
     await eventually(async () => state.leaseCalls >= start.leases + 8, 10_000);
@@ -450,17 +459,7 @@ describe('callback notifications', () => {
   });
 
   it('reads no pending notification while none is due and nothing new is queued, and sends a new change at once', async () => {
-    const state = new ReadCounter();
-    const app = await webhookApp({ retryUnitMs: 60_000 }, { state });
-    receiver.answerWith(...Array<number>(10).fill(500));
-    const changes = Array.from({ length: 3 }, () => orderWebhook('order.created'));
-    for (const [i, payload] of changes.entries()) {
-      expect((await deliver(app.url, payload)).status).toBe(200);
-      await receiver.waitFor((r) => r.length === i + 1);
-    }
-    // Every notification failed once and waits 4 minutes; let the round that sent the last one finish.
-    const leases = state.leaseCalls;
-    await eventually(async () => state.leaseCalls >= leases + 2, 5000);
+    const { state, app } = await threeNotificationsWaiting();
     const start = { leases: state.leaseCalls, pendingReads: state.pendingReads };
     await eventually(async () => state.leaseCalls >= start.leases + 8, 10_000);
     expect(state.leaseCalls - start.leases).toBeGreaterThanOrEqual(8);
