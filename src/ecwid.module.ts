@@ -2,7 +2,7 @@ import { DynamicModule, Logger, Module, NestModule, Optional, Provider } from '@
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { EcwidConfigError, EcwidConfigProblem } from './config/ecwid-config.error';
 import { EcwidConfigField, PLAIN_PATH_MESSAGE } from './config/ecwid-config.schema';
-import { ECWID_OPTION_KEYS, isOptionsObject, readBoolean, resolveEcwidConfig } from './config/ecwid-config.resolver';
+import { ECWID_OPTION_KEYS, isGiven, isOptionsObject, readBoolean, resolveEcwidConfig } from './config/ecwid-config.resolver';
 import { EcwidConfigService } from './config/ecwid-config.service';
 import { withRedactedView } from './config/ecwid-config.view';
 import type { EcwidIonRouteOptions, EcwidModuleOptions } from './config/ecwid-options.interface';
@@ -91,12 +91,10 @@ function asyncOptionsProblems(options: EcwidModuleAsyncOptions | undefined): Ecw
   return useExisting === undefined ? [{ key: 'forRootAsync', message: alternatives }] : [];
 }
 
-/** Whether a setting says anything: undefined, null and '' do not, as everywhere in the options. */
-const given = (value: unknown): boolean => value !== undefined && value !== null && value !== '';
 
 /** A client secret in either form: webhooks are on by default only with one, as the config resolver decides. */
 function hasClientSecret(options: EcwidModuleOptions): boolean {
-  return given(options.clientSecret) || given(options.configuration?.['oauth.api.secret']);
+  return isGiven(options.clientSecret) || isGiven(options.configuration?.['oauth.api.secret']);
 }
 const logger = new Logger('EcwidModule');
 
@@ -111,19 +109,19 @@ function routeProblems(options: EcwidModuleOptions, route: EcwidWebhookRoute, io
     problems.push({ key, message: `with forRootAsync, give it as forRootAsync({ ${form} }): ${what} fixed before the factory runs` });
   if (options.isGlobal !== undefined && options.isGlobal !== global) fixed('isGlobal', 'isGlobal', "the module's scope is");
   const { webhooks, ion: ionOptions } = options;
-  if (given(webhooks?.path) && normalizeWebhookPath(webhooks?.path) !== route.path) fixed('webhooks.path', 'webhooks: { path }');
+  if (isGiven(webhooks?.path) && normalizeWebhookPath(webhooks?.path) !== route.path) fixed('webhooks.path', 'webhooks: { path }');
   if (readBoolean(webhooks?.enabled) === true && !route.enabled) fixed('webhooks.enabled', 'webhooks: { enabled }');
   if (webhooks?.decorators !== undefined && webhooks.decorators !== route.decorators) fixed('webhooks.decorators', 'webhooks: { decorators }');
-  if (given(ionOptions?.path) && normalizeWebhookPath(ionOptions?.path, DEFAULT_ION_PATH) !== ion.path) fixed('ion.path', 'ion: { path }');
+  if (isGiven(ionOptions?.path) && normalizeWebhookPath(ionOptions?.path, DEFAULT_ION_PATH) !== ion.path) fixed('ion.path', 'ion: { path }');
   const ionEnabled = readBoolean(ionOptions?.enabled);
   if (ionEnabled !== undefined && ionEnabled !== ion.enabled) fixed('ion.enabled', 'ion: { enabled }');
   // Paths given only to forRootAsync itself are not among the options the resolver checks; options built from
   // another source (the bridge's variables) name where they came from.
   const named = (options as Record<symbol, Partial<Record<EcwidConfigField, string>> | undefined>)[ECWID_OPTION_KEYS] ?? {};
-  if (route.enabled && !given(webhooks?.path) && !route.pathUsable) {
+  if (route.enabled && !isGiven(webhooks?.path) && !route.pathUsable) {
     problems.push({ key: named.webhooksPath ?? 'webhooks.path', message: PLAIN_PATH_MESSAGE.message });
   }
-  if (ion.enabled && !given(ionOptions?.path) && !ion.pathUsable) {
+  if (ion.enabled && !isGiven(ionOptions?.path) && !ion.pathUsable) {
     problems.push({ key: named.ionPath ?? 'ion.path', message: PLAIN_PATH_MESSAGE.message });
   }
   return problems;
@@ -133,7 +131,7 @@ function routeProblems(options: EcwidModuleOptions, route: EcwidWebhookRoute, io
 function switchedOn(options: EcwidModuleOptions, group: 'webhooks' | 'ion'): EcwidModuleOptions {
   const current = options[group];
   if (current !== undefined && !isOptionsObject(current)) return options;
-  if (given(current?.enabled)) return options;
+  if (isGiven(current?.enabled)) return options;
   return { ...options, [group]: { ...current, enabled: true } };
 }
 

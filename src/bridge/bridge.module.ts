@@ -3,7 +3,7 @@ import { ConfigModule, ConfigService } from '@nestjs/config';
 import { EventEmitterModule } from '@nestjs/event-emitter';
 import { EcwidModule, EcwidModuleOptions, ecwidOptionsFromEnv } from '../index';
 import type { EcwidConfigProblem } from '../config/ecwid-config.error';
-import { ECWID_OPTION_KEYS, ECWID_OPTION_PROBLEMS, readBoolean } from '../config/ecwid-config.resolver';
+import { ECWID_OPTION_KEYS, ECWID_OPTION_PROBLEMS, isGiven, readBoolean } from '../config/ecwid-config.resolver';
 import { DEFAULT_STATE_PATH } from '../ecwid.constants';
 import { BridgeEventLogger } from './bridge-event.logger';
 
@@ -15,11 +15,9 @@ function withDurableState(options: EcwidModuleOptions): EcwidModuleOptions {
   return { ...options, state: options.state ?? { type: 'sqlite', path: DEFAULT_STATE_PATH } };
 }
 
-const given = (value: unknown): boolean => value !== undefined && value !== null && value !== '';
-
 /** ION is confirmed by reading the order back, through the v3 token or the legacy Order API key. */
 function canReadOrders(options: EcwidModuleOptions): boolean {
-  return [options.token, options.configuration?.['ecwid.api.token'], options.configuration?.['ecwid.order.key']].some(given);
+  return [options.token, options.configuration?.['ecwid.api.token'], options.configuration?.['ecwid.order.key']].some(isGiven);
 }
 
 /**
@@ -29,7 +27,7 @@ function canReadOrders(options: EcwidModuleOptions): boolean {
 function withBridgeVariables(options: EcwidModuleOptions, ionSetting: string | undefined): EcwidModuleOptions {
   const carried = options as Record<symbol, unknown>;
   const problems = [...((carried[ECWID_OPTION_PROBLEMS] as EcwidConfigProblem[] | undefined) ?? [])];
-  if (given(ionSetting) && readBoolean(ionSetting) === undefined) problems.push({ key: BRIDGE_ENV_VARIABLES.ionEnabled, message: 'must be true or false' });
+  if (isGiven(ionSetting) && readBoolean(ionSetting) === undefined) problems.push({ key: BRIDGE_ENV_VARIABLES.ionEnabled, message: 'must be true or false' });
   const named = { ...options };
   Object.defineProperty(named, ECWID_OPTION_KEYS, { value: { ...(carried[ECWID_OPTION_KEYS] as object), ...BRIDGE_ENV_VARIABLES }, enumerable: true });
   if (problems.length > 0) Object.defineProperty(named, ECWID_OPTION_PROBLEMS, { value: problems, enumerable: true });

@@ -131,6 +131,11 @@ function given(value: unknown): unknown {
   return value === '' || value === null ? undefined : value;
 }
 
+/** Whether a setting says anything: undefined, null and '' do not. */
+export function isGiven(value: unknown): boolean {
+  return given(value) !== undefined;
+}
+
 class Coerced {
   constructor(readonly value: unknown, readonly invalidJson = false) {}
 }
