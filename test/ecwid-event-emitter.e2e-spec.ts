@@ -2,6 +2,7 @@ import { Injectable, Module, Scope } from '@nestjs/common';
 import { EventEmitter2, EventEmitterModule, OnEvent } from '@nestjs/event-emitter';
 import { EcwidEvent, EcwidModule, OnEcwidEvent } from 'nestjs-ecwid';
 import { startApp } from './support/apps';
+import { CapturingLogger } from './support/logger';
 import { EventRecorder } from './support/recorder';
 import { CLIENT_SECRET, deliver, orderWebhook, STORE_ID } from './support/webhooks';
 
@@ -177,6 +178,51 @@ describe('event emitter setup of the host', () => {
       // Not taken for a duplicate: emitted again, and answered 200 now that the listener is gone.
       expect(await deliver(t.url, payload)).toEqual({ status: 200, body: { outcome: 'emitted' } });
       expect(t.app.get(EventRecorder).names).toEqual(['ecwid.order.created', 'ecwid.order.created']);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('answers 500 only once every listener has settled, so a redelivery never runs beside a listener still at work', async () => {
+    const t = await startApp('express', { imports: [EventEmitterModule.forRoot(), ecwid(), HostFeatureModule] });
+    try {
+      const { emitter } = t.app.get(HostPublisher);
+      const finished: string[] = [];
+      emitter.on('ecwid.order.created', async (event: EcwidEvent) => {
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        finished.push(event.eventId);
+      });
+      emitter.once('ecwid.order.created', () => Promise.reject(new Error('listener failed')));
+      const payload = orderWebhook('order.created');
+      expect((await deliver(t.url, payload)).status).toBe(500);
+      expect(finished).toEqual([payload.eventId]);
+      expect(await deliver(t.url, payload)).toEqual({ status: 200, body: { outcome: 'emitted' } });
+      expect(finished).toEqual([payload.eventId, payload.eventId]);
+    } finally {
+      await t.close();
+    }
+  });
+
+  it('calls the listeners after one that throws, and names how many failed', async () => {
+    const logger = new CapturingLogger();
+    const t = await startApp(
+      'express',
+      { imports: [EventEmitterModule.forRoot(), ecwid(), HostFeatureModule], providers: [EventRecorder] },
+      (app) => app.useLogger(logger),
+    );
+    try {
+      const { emitter } = t.app.get(HostPublisher);
+      // Before the recorder, which @OnEvent subscribed at boot.
+      emitter.prependOnceListener('ecwid.order.created', () => {
+        throw new Error('first failure');
+      });
+      emitter.once('ecwid.order.created', () => Promise.reject(new Error('second failure')));
+      const payload = orderWebhook('order.created');
+      expect((await deliver(t.url, payload)).status).toBe(500);
+      expect(t.app.get(EventRecorder).names).toEqual(['ecwid.order.created']);
+      expect(logger.lines).toContainEqual(
+        expect.stringContaining(`2 listeners of ecwid.order.created (eventId ${payload.eventId}) failed: the first: first failure`),
+      );
     } finally {
       await t.close();
     }

@@ -64,17 +64,48 @@ export class EcwidEventDispatcher implements OnModuleInit {
     for (const event of events) await this.emit(event);
   }
 
-  /** A chain rather than an async function: every delivery takes this path, and it saves a promise. */
+  /**
+   * Calls every listener of the event, as `emitAsync` would (`onAny` listeners first, with the name), and settles once
+   * all of them have: `emitAsync` rejects at the first failure while the others still run, and the pipeline would then
+   * release the event id for a redelivery to start the same listeners again beside them. A listener that throws does
+   * not keep the ones after it from being called, as one that rejects does not.
+   */
   private emit(event: EcwidEvent): Promise<void> {
+    const emitter = this.emitter as EventEmitter2 & { event?: string };
+    const { name } = event;
+    // Copies: EventEmitter2 hands out its own arrays, and a `once` listener takes itself out of one as it is called.
+    const anyListeners = emitter.listenersAny().slice();
+    const listeners = emitter.listeners(name).slice();
+    const count = anyListeners.length + listeners.length;
     // Events nobody listens to cost an emit each on the hot webhook path.
-    if (!this.listens(event.name)) return RESOLVED;
-    try {
-      return this.emitter.emitAsync(event.name, event).then(NOTHING, (error: unknown) => {
-        throw new EcwidListenerError(event.name, event.eventId, error);
-      });
-    } catch (error) {
-      // A listener that throws synchronously throws out of emitAsync itself.
-      return Promise.reject(new EcwidListenerError(event.name, event.eventId, error));
+    if (count === 0) return RESOLVED;
+    const outcomes = new Array<unknown>(count);
+    for (let i = 0; i < anyListeners.length; i += 1) {
+      emitter.event = name;
+      outcomes[i] = callListener(() => anyListeners[i].call(emitter, name, event));
     }
+    for (let i = 0; i < listeners.length; i += 1) {
+      emitter.event = name;
+      outcomes[anyListeners.length + i] = callListener(() => listeners[i].call(emitter, event));
+    }
+    // One listener, the usual case, needs no settling of the rest.
+    if (count === 1) return Promise.resolve(outcomes[0]).then(NOTHING, (error: unknown) => this.failed(event, [error]));
+    return Promise.allSettled(outcomes).then((settled) => {
+      const errors = settled.flatMap((outcome) => (outcome.status === 'rejected' ? [outcome.reason as unknown] : []));
+      if (errors.length > 0) this.failed(event, errors);
+    });
+  }
+
+  private failed(event: EcwidEvent, errors: readonly unknown[]): never {
+    throw new EcwidListenerError(event.name, event.eventId, errors[0], errors.length);
+  }
+}
+
+/** A listener's result, or its synchronous throw as a rejection. */
+function callListener(call: () => unknown): unknown {
+  try {
+    return call();
+  } catch (error) {
+    return Promise.reject(error);
   }
 }

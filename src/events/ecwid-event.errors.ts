@@ -1,6 +1,9 @@
 import { loggable } from './ecwid-loggable';
 
-/** A listener of the event threw or rejected; the event is not recorded as handled, so the sender's retry brings it back. */
+/**
+ * A listener of the event threw or rejected; the event is not recorded as handled, so the sender's retry brings it back.
+ * Raised once every listener has settled; `cause` is the first failure, `failedListeners` how many failed.
+ */
 export class EcwidListenerError extends Error {
   override readonly name = 'EcwidListenerError';
 
@@ -8,8 +11,11 @@ export class EcwidListenerError extends Error {
     readonly eventName: string,
     readonly eventId: string,
     override readonly cause: unknown,
+    readonly failedListeners = 1,
   ) {
-    super(`A listener of ${eventName} (eventId ${eventId}) failed: ${cause instanceof Error ? cause.message : String(cause)}`);
+    const which = failedListeners === 1 ? 'A listener' : `${failedListeners} listeners`;
+    const first = failedListeners === 1 ? '' : 'the first: ';
+    super(`${which} of ${eventName} (eventId ${eventId}) failed: ${first}${cause instanceof Error ? cause.message : String(cause)}`);
   }
 }
 
