@@ -80,13 +80,14 @@ export class EcwidEventDispatcher implements OnModuleInit {
     // Events nobody listens to cost an emit each on the hot webhook path.
     if (count === 0) return RESOLVED;
     const outcomes = new Array<unknown>(count);
-    for (let i = 0; i < anyListeners.length; i += 1) {
+    for (let i = 0; i < count; i += 1) {
+      const onAny = i < anyListeners.length;
       emitter.event = name;
-      outcomes[i] = callListener(() => anyListeners[i].call(emitter, name, event));
-    }
-    for (let i = 0; i < listeners.length; i += 1) {
-      emitter.event = name;
-      outcomes[anyListeners.length + i] = callListener(() => listeners[i].call(emitter, event));
+      try {
+        outcomes[i] = onAny ? anyListeners[i].call(emitter, name, event) : listeners[i - anyListeners.length].call(emitter, event);
+      } catch (error) {
+        outcomes[i] = Promise.reject(error);
+      }
     }
     // One listener, the usual case, needs no settling of the rest.
     if (count === 1) return Promise.resolve(outcomes[0]).then(NOTHING, (error: unknown) => this.failed(event, [error]));
@@ -98,14 +99,5 @@ export class EcwidEventDispatcher implements OnModuleInit {
 
   private failed(event: EcwidEvent, errors: readonly unknown[]): never {
     throw new EcwidListenerError(event.name, event.eventId, errors[0], errors.length);
-  }
-}
-
-/** A listener's result, or its synchronous throw as a rejection. */
-function callListener(call: () => unknown): unknown {
-  try {
-    return call();
-  } catch (error) {
-    return Promise.reject(error);
   }
 }

@@ -1,8 +1,8 @@
 import { loggable } from './ecwid-loggable';
 
 /**
- * A listener of the event threw or rejected; the event is not recorded as handled, so the sender's retry brings it back.
- * Raised once every listener has settled; `cause` is the first failure, `failedListeners` how many failed.
+ * A listener of the event threw or rejected; the event is not recorded as handled, so the sender's retry brings it
+ * back. Raised once every listener has settled; `cause` is the first failure, `failedListeners` how many failed.
  */
 export class EcwidListenerError extends Error {
   override readonly name = 'EcwidListenerError';
@@ -15,7 +15,8 @@ export class EcwidListenerError extends Error {
   ) {
     const which = failedListeners === 1 ? 'A listener' : `${failedListeners} listeners`;
     const first = failedListeners === 1 ? '' : 'the first: ';
-    super(`${which} of ${eventName} (eventId ${eventId}) failed: ${first}${cause instanceof Error ? cause.message : String(cause)}`);
+    const reason = cause instanceof Error ? cause.message : String(cause);
+    super(`${which} of ${eventName} (eventId ${eventId}) failed: ${first}${reason}`);
   }
 }
 
