@@ -27,6 +27,7 @@ export {
 export type { EcwidEnvSource } from './config/ecwid-env';
 
 export { EcwidOrdersService } from './orders/ecwid-orders.service';
+export type { EcwidCallOptions } from './orders/ecwid-http.client';
 export { EcwidApiError, EcwidNotConfiguredError } from './orders/ecwid-api.error';
 export type { EcwidApiErrorDetails, EcwidApiFailure } from './orders/ecwid-api.error';
 export * from './orders/ecwid-order.model';

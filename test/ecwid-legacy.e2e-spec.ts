@@ -67,6 +67,23 @@ describe('EcwidOrdersService over the legacy Order API (v1)', () => {
     sandbox.webhookUrl = undefined;
   });
 
+  it("ends a legacy call on the caller's signal: nothing sent once aborted, a request under way cut off", async () => {
+    const placed = sandbox.createOrder({ paymentStatus: 'AWAITING_PAYMENT' });
+    const gaveUp = new Error('caller gave up');
+    const controller = new AbortController();
+    controller.abort(gaveUp);
+    const { signal } = controller;
+    await expect(orders.search({}, { signal })).rejects.toBe(gaveUp);
+    await expect(orders.get(String(placed.internalId), { signal })).rejects.toBe(gaveUp);
+    await expect(orders.update(String(placed.internalId), { paymentStatus: 'PAID' }, { signal })).rejects.toBe(gaveUp);
+    await expect(orders.iterate({}, { signal }).next()).rejects.toBe(gaveUp);
+    expect(sandbox.requests).toEqual([]);
+    expect(sandbox.getOrder(placed.id)?.paymentStatus).toBe('AWAITING_PAYMENT');
+
+    sandbox.injectFault({ delayMs: 30_000 });
+    await expect(orders.search({}, { signal: AbortSignal.timeout(200) })).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+
   it('reads orders from /api/v1 with the key in the query and maps them onto the v3 model', async () => {
     const placed = sandbox.createOrder({ paymentStatus: 'PAID', email: 'ada@example.com', total: 42, trackingNumber: 'TRK1' });
     sandbox.createOrder({ paymentStatus: 'AWAITING_PAYMENT' });

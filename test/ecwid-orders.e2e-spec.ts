@@ -625,6 +625,112 @@ describe('EcwidOrdersService against the sandbox', () => {
     }
   });
 
+  describe("a caller's signal", () => {
+    const aborted = (reason?: unknown): AbortSignal => {
+      const controller = new AbortController();
+      controller.abort(reason);
+      return controller.signal;
+    };
+    /** Aborts `controller` once the sandbox has answered `seen` requests, or at once for 0. */
+    const abortAfter = async (controller: AbortController, seen: number, reason?: unknown): Promise<void> => {
+      while (sandbox.requests.length < seen) await new Promise((resolve) => setTimeout(resolve, 10));
+      controller.abort(reason);
+    };
+
+    it('sends nothing for a call whose signal is already aborted, and rejects with its reason', async () => {
+      const order = sandbox.createOrder({ total: 3 });
+      sandbox.clearRequests();
+      const calls: [string, (signal: AbortSignal) => Promise<unknown>][] = [
+        ['search', (signal) => orders.search({}, { signal })],
+        ['get', (signal) => orders.get(order.id, { signal })],
+        ['get with responseFields', (signal) => orders.get(order.id, { responseFields: 'id', signal })],
+        ['create', (signal) => orders.create({ total: 1 }, { signal })],
+        ['update', (signal) => orders.update(order.id, { paymentStatus: 'PAID' }, { signal })],
+        ['delete', (signal) => orders.delete(order.id, { signal })],
+        ['deleted', (signal) => orders.deleted({}, { signal })],
+        ['iterate', (signal) => orders.iterate({}, { signal }).next()],
+        ['iterateDeleted', (signal) => orders.iterateDeleted({}, { signal }).next()],
+      ];
+      for (const [name, call] of calls) {
+        const reason = new Error(`${name} given up`);
+        await expect(call(aborted(reason))).rejects.toBe(reason);
+      }
+      expect(sandbox.requests).toEqual([]);
+      expect(sandbox.getOrder(order.id)?.paymentStatus).toBe(order.paymentStatus);
+    });
+
+    it('cuts off a request under way, and a TimeoutError from AbortSignal.timeout bounds the call', async () => {
+      sandbox.injectFault({ delayMs: 30_000, times: 2, match: { method: 'GET' } });
+      const controller = new AbortController();
+      const reading = orders.get('K8XTQ', { signal: controller.signal });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      controller.abort();
+      await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
+      await expect(orders.search({}, { signal: AbortSignal.timeout(200) })).rejects.toMatchObject({ name: 'TimeoutError' });
+    });
+
+    it('ends a backoff at once and starts no retry after it', async () => {
+      const [patient, ref] = await ordersWith({ http: { maxRetries: 4, retryBaseDelayMs: 5, retryMaxDelayMs: 5000 } });
+      try {
+        // Without the signal the call would wait 3 s four times.
+        sandbox.injectFault({ status: 503, retryAfterSeconds: 3, times: Infinity });
+        const controller = new AbortController();
+        const reason = new Error('caller gave up');
+        const searching = patient.search({}, { signal: controller.signal });
+        await abortAfter(controller, 1, reason);
+        await expect(searching).rejects.toBe(reason);
+        expect(sandbox.requests.map((r) => r.status)).toEqual([503]);
+      } finally {
+        await ref.close();
+      }
+    });
+
+    it("leaves the rate limiter's queue at once and is never sent", async () => {
+      // A token of its own: one limiter serves every client of a token in the process.
+      const own = await new EcwidSandbox({ token: 'secret_signal_queue_token' }).start();
+      const ref = await Test.createTestingModule({
+        imports: [
+          EcwidModule.forRoot({
+            storeId: own.storeId,
+            token: own.token,
+            apiBaseUrl: own.apiBaseUrl,
+            http: { requestsPerMinute: 1 },
+          }),
+        ],
+      }).compile();
+      try {
+        const limited = ref.get(EcwidOrdersService);
+        await limited.search();
+        const controller = new AbortController();
+        // A minute's wait for the token's one request a minute, unless the signal ends it.
+        const queued = limited.search({}, { signal: controller.signal });
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        controller.abort();
+        await expect(queued).rejects.toMatchObject({ name: 'AbortError' });
+        expect(own.requests).toHaveLength(1);
+      } finally {
+        await ref.close();
+        await own.stop();
+      }
+    });
+
+    it('ends a walk at the next page read once its signal aborts', async () => {
+      sandbox.seedOrders(150, (i) => ({ total: i }));
+      sandbox.clearRequests();
+      const controller = new AbortController();
+      const seen: number[] = [];
+      const walking = (async () => {
+        for await (const order of orders.iterate({ totalFrom: 0 }, { signal: controller.signal })) {
+          seen.push(order.total as number);
+          if (seen.length === 100) controller.abort();
+        }
+      })();
+      await expect(walking).rejects.toMatchObject({ name: 'AbortError' });
+      expect(seen).toHaveLength(100);
+      expect(sandbox.requests).toHaveLength(1);
+    });
+  });
+
   it('tells the caller which setting is missing when no token is configured', async () => {
     const ref = await Test.createTestingModule({
       imports: [EcwidModule.forRoot({ storeId: sandbox.storeId, clientSecret: 's', apiBaseUrl: sandbox.apiBaseUrl })],

@@ -52,11 +52,12 @@ export class EcwidLegacyOrders {
     this.client.close();
   }
 
-  async search(filters: EcwidOrderSearchFilters): Promise<EcwidOrdersPage> {
+  async search(filters: EcwidOrderSearchFilters, signal?: AbortSignal): Promise<EcwidOrdersPage> {
     checkLegacyPageSize(filters.limit);
     const offset = filters.offset ?? 0;
     const limit = filters.limit ?? DEFAULT_SEARCH_LIMIT;
-    const page = await this.client.request<EcwidLegacyOrdersResponse>('GET', toLegacyOrderQuery({ ...filters, offset, limit }));
+    const query = toLegacyOrderQuery({ ...filters, offset, limit });
+    const page = await this.client.request<EcwidLegacyOrdersResponse>('GET', query, signal);
     return { total: page.total, count: page.orders.length, offset, limit, items: page.orders.map(fromLegacyOrder) };
   }
 
@@ -64,20 +65,20 @@ export class EcwidLegacyOrders {
    * Every matching order, 200 a page by default, by offset as the v3 walk does (see `walkPages`): the legacy `nextUrl`
    * only moves the offset on, and would skip orders that leave the result during the walk.
    */
-  async *iterate(filters: EcwidOrderSearchFilters): AsyncGenerator<EcwidOrder, void, undefined> {
+  async *iterate(filters: EcwidOrderSearchFilters, signal?: AbortSignal): AsyncGenerator<EcwidOrder, void, undefined> {
     checkLegacyPageSize(filters.limit);
-    const search = (offset: number, limit: number) => this.search({ ...filters, offset, limit });
+    const search = (offset: number, limit: number) => this.search({ ...filters, offset, limit }, signal);
     yield* walkPages(search, filters.offset ?? 0, filters.limit ?? ECWID_LEGACY_MAX_PAGE_SIZE);
   }
 
-  async get(orderId: string): Promise<EcwidOrder | null> {
+  async get(orderId: string, signal?: AbortSignal): Promise<EcwidOrder | null> {
     const query = new URLSearchParams({ order: orderNumber(orderId, 'Reading'), limit: '1' });
-    const page = await this.client.request<EcwidLegacyOrdersResponse>('GET', query);
+    const page = await this.client.request<EcwidLegacyOrdersResponse>('GET', query, signal);
     return page.orders.length > 0 ? fromLegacyOrder(page.orders[0]) : null;
   }
 
   /** Sets statuses and the tracking number; `updateCount` is 0 when no order has that number. */
-  async update(orderId: string, patch: EcwidOrderPatch): Promise<EcwidUpdateResult> {
+  async update(orderId: string, patch: EcwidOrderPatch, signal?: AbortSignal): Promise<EcwidUpdateResult> {
     const fields = Object.entries(patch).filter(([, value]) => value !== undefined);
     const others = fields.filter(([field]) => !(field in UPDATABLE)).map(([field]) => field);
     if (others.length > 0) throw legacyUnsupported(`Updating ${others.join(', ')}`);
@@ -85,7 +86,7 @@ export class EcwidLegacyOrders {
     for (const [field, value] of fields) {
       query.set(UPDATABLE[field], field === 'trackingNumber' ? String(value) : legacyStatusCode(String(value)));
     }
-    const answer = await this.client.request<EcwidLegacyOrdersResponse>('POST', query);
+    const answer = await this.client.request<EcwidLegacyOrdersResponse>('POST', query, signal);
     return { updateCount: answer.count };
   }
 }

@@ -49,15 +49,16 @@ export class EcwidLegacyClient {
   }
 
   /** The orders endpoint with these filters; a POST sets the `new_*` values on every order they select. */
-  request<T>(method: EcwidLegacyMethod, filters: URLSearchParams): Promise<T> {
+  request<T>(method: EcwidLegacyMethod, filters: URLSearchParams, signal?: AbortSignal): Promise<T> {
     return callWithRetries<T>({
       limiter: this.limiter,
       http: this.settings,
       // Every legacy call here reads, or sets statuses to given values: each is safe to repeat.
       idempotent: true,
-      attempt: () => this.attempt<T>(method, filters),
+      attempt: () => this.attempt<T>(method, filters, signal),
       toError: (failure, attempts) => this.toError(method, failure, attempts),
       stopping: this.connection.stopped,
+      signal,
     });
   }
 
@@ -75,10 +76,14 @@ export class EcwidLegacyClient {
     this.connection.close();
   }
 
-  private attempt<T>(method: EcwidLegacyMethod, filters: URLSearchParams): Promise<EcwidAttemptFailure | { value: T }> {
+  private attempt<T>(
+    method: EcwidLegacyMethod,
+    filters: URLSearchParams,
+    signal?: AbortSignal,
+  ): Promise<EcwidAttemptFailure | { value: T }> {
     const params = new URLSearchParams(filters);
     params.set(KEY_PARAMETER, this.#key.reveal());
-    return this.connection.attempt<T>({ method, url: this.ordersUrl, params });
+    return this.connection.attempt<T>({ method, url: this.ordersUrl, params }, signal);
   }
 
   private toError(method: EcwidLegacyMethod, failure: EcwidAttemptFailure, attempts: number): EcwidApiError {

@@ -20,7 +20,8 @@ function createEcwidAxios(baseURL?: string): AxiosInstance {
 /**
  * One request, held to `timeoutMs` from its start to the last byte of the answer. Axios's own `timeout` is an idle
  * timer that restarts with every chunk, so a server trickling its answer could hold a call far longer than asked.
- * Past the deadline the request is aborted and fails as axios's timeouts do, with code `ETIMEDOUT`.
+ * Past the deadline the request is aborted and fails as axios's timeouts do, with code `ETIMEDOUT`. `stop` (shutdown,
+ * or a caller's signal) aborts it at once, with code `ERR_CANCELED`.
  */
 export async function requestWithin<T = unknown>(
   client: AxiosInstance,
@@ -38,7 +39,7 @@ export async function requestWithin<T = unknown>(
   } catch (error) {
     if (!deadline.signal.aborted) throw error;
     const config = isAxiosError(error) ? error.config : undefined;
-    if (stop?.aborted) throw new AxiosError('request cut short by shutdown', AxiosError.ERR_CANCELED, config);
+    if (stop?.aborted) throw new AxiosError('request cut short by its stop signal', AxiosError.ERR_CANCELED, config);
     throw new AxiosError(`timeout of ${timeoutMs}ms exceeded`, AxiosError.ETIMEDOUT, config);
   } finally {
     clearTimeout(timer);
@@ -123,10 +124,10 @@ export class EcwidConnection {
     return this.stopping.signal;
   }
 
-  /** One attempt: the 2xx answer's data, or what went wrong. */
-  async attempt<T>(request: AxiosRequestConfig): Promise<{ value: T } | EcwidAttemptFailure> {
+  /** One attempt: the 2xx answer's data, or what went wrong; `signal` (the caller's) cuts it short. */
+  async attempt<T>(request: AxiosRequestConfig, signal?: AbortSignal): Promise<{ value: T } | EcwidAttemptFailure> {
     try {
-      const res = await requestWithin(this.axios, request, this.timeoutMs);
+      const res = await requestWithin(this.axios, request, this.timeoutMs, signal);
       if (res.status >= 200 && res.status < 300) {
         if (res.data === null || typeof res.data !== 'object') return notJson(res.status, res.headers['content-type']);
         // An answer without a usable Date (a proxy may drop it) leaves nothing known, rather than an older answer's time.

@@ -21,6 +21,18 @@ export interface EcwidRequest<T> {
    * attempt most likely did the work. For DELETE; without it, such a 404 throws.
    */
   ifAlreadyGone?: T;
+  /** The caller's (see EcwidCallOptions). */
+  signal?: AbortSignal;
+}
+
+/** What every call of EcwidOrdersService takes besides its own arguments. */
+export interface EcwidCallOptions {
+  /**
+   * Ends the call once aborted, with the signal's reason (an `AbortError`, or a `TimeoutError` from
+   * `AbortSignal.timeout(ms)`, which bounds the whole call: the wait for the rate limiter, every attempt and every
+   * backoff). A request already sent is cut off, so a create or update aborted then may or may not have happened.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -67,20 +79,24 @@ export class EcwidHttpClient implements BeforeApplicationShutdown, OnApplication
       http: this.config.http,
       idempotent: req.method !== 'POST',
       attempt: () =>
-        this.connection.attempt<T>({
-          method: req.method,
-          url: req.path,
-          params: req.query,
-          data: req.body,
-          headers: {
-            Authorization: `Bearer ${token}`,
-            ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+        this.connection.attempt<T>(
+          {
+            method: req.method,
+            url: req.path,
+            params: req.query,
+            data: req.body,
+            headers: {
+              Authorization: `Bearer ${token}`,
+              ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
+            },
           },
-        }),
+          req.signal,
+        ),
       settle: (failure, afterUnknownOutcome) =>
         req.ifAlreadyGone !== undefined && afterUnknownOutcome && isOrderNotFound({ ...failure, ...ecwidErrorFields(failure.body) }) ? { value: req.ifAlreadyGone } : undefined,
       toError: (failure, attempts) => this.toError(req, failure, attempts),
       stopping: this.connection.stopped,
+      signal: req.signal,
     });
   }
 

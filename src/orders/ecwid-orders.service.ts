@@ -5,7 +5,7 @@ import { ECWID_HTTP_CLIENT, ECWID_MAX_PAGE_SIZE, ECWID_RESOLVED_CONFIG } from '.
 import { EcwidLegacyOrders } from '../legacy/ecwid-legacy-orders';
 import { legacyUnsupported } from '../legacy/ecwid-legacy-unsupported';
 import { EcwidApiError } from './ecwid-api.error';
-import { EcwidHttpClient, isOrderNotFound } from './ecwid-http.client';
+import { EcwidCallOptions, EcwidHttpClient, isOrderNotFound } from './ecwid-http.client';
 import type {
   EcwidCreateOrderResult,
   EcwidDeleteResult,
@@ -70,25 +70,27 @@ export class EcwidOrdersService implements OnModuleInit, BeforeApplicationShutdo
   /**
    * `GET /orders` with Ecwid's filters; answers Ecwid's envelope. Unfinished orders need a `paymentStatus` filter.
    * Through the legacy API: `createdFrom/To`, `updatedFrom/To` (whole days), `email`, `customerId`, `paymentStatus`,
-   * `fulfillmentStatus`, `ids` (one order number), `offset` and `limit` (up to 200).
+   * `fulfillmentStatus`, `ids` (one order number), `offset` and `limit` (up to 200). Every method takes
+   * `{ signal }` (see EcwidCallOptions) last.
    */
-  async search(filters: EcwidOrderSearchFilters = {}): Promise<EcwidOrdersPage> {
-    if (this.legacy) return this.legacy.search(filters);
+  async search(filters: EcwidOrderSearchFilters = {}, options?: EcwidCallOptions): Promise<EcwidOrdersPage> {
+    const signal = options?.signal;
+    if (this.legacy) return this.legacy.search(filters, signal);
     checkPageSize(filters.limit);
     if (filters.responseFields !== undefined) parseResponseFields(filters.responseFields);
-    return this.http.request<EcwidOrdersPage>({ method: 'GET', path: '/orders', query: toEcwidQuery(filters) });
+    return this.http.request<EcwidOrdersPage>({ method: 'GET', path: '/orders', query: toEcwidQuery(filters), signal });
   }
 
   /**
    * Every matching order, one page of `limit` (default 100) in memory at a time, also while orders leave the result
    * (see `walkPages`). `responseFields` selects from the page, as in `search` (`items(id,email)`); `total` and the items'
-   * `id` are added, as the walk needs them.
+   * `id` are added, as the walk needs them. An aborted `signal` ends the walk at its next page read.
    */
-  async *iterate(filters: EcwidOrderSearchFilters = {}): AsyncGenerator<EcwidOrder, void, undefined> {
-    if (this.legacy) return yield* this.legacy.iterate(filters);
+  async *iterate(filters: EcwidOrderSearchFilters = {}, options?: EcwidCallOptions): AsyncGenerator<EcwidOrder, void, undefined> {
+    if (this.legacy) return yield* this.legacy.iterate(filters, options?.signal);
     const responseFields = pagingResponseFields(filters.responseFields);
     checkPageSize(filters.limit);
-    const search = (offset: number, limit: number) => this.search({ ...filters, responseFields, offset, limit });
+    const search = (offset: number, limit: number) => this.search({ ...filters, responseFields, offset, limit }, options);
     yield* walkPages(search, filters.offset ?? 0, filters.limit ?? ECWID_MAX_PAGE_SIZE);
   }
 
@@ -97,18 +99,19 @@ export class EcwidOrdersService implements OnModuleInit, BeforeApplicationShutdo
    * for it (legacy API: by order number). Other failures, another 404 included (a wrong `apiBaseUrl`, a proxy's page),
    * throw EcwidApiError.
    */
-  async get(orderId: string): Promise<EcwidOrder | null>;
+  async get(orderId: string, options?: EcwidCallOptions): Promise<EcwidOrder | null>;
   /** Only the fields `responseFields` names, e.g. `id,email,items(sku,price)` (v3 API only). */
-  async get(orderId: string, options: { responseFields: string }): Promise<Partial<EcwidOrder> | null>;
-  async get(orderId: string, options?: { responseFields?: string }): Promise<Partial<EcwidOrder> | null> {
+  async get(orderId: string, options: EcwidCallOptions & { responseFields: string }): Promise<Partial<EcwidOrder> | null>;
+  async get(orderId: string, options?: EcwidCallOptions & { responseFields?: string }): Promise<Partial<EcwidOrder> | null> {
     const responseFields = options?.responseFields;
+    const signal = options?.signal;
     if (this.legacy) {
       if (responseFields !== undefined) throw legacyUnsupported('The "responseFields" option');
-      return this.legacy.get(orderId);
+      return this.legacy.get(orderId, signal);
     }
     if (responseFields !== undefined) parseResponseFields(responseFields);
     try {
-      return await this.http.request<EcwidOrder>({ method: 'GET', path: orderPath(orderId), query: { responseFields } });
+      return await this.http.request<EcwidOrder>({ method: 'GET', path: orderPath(orderId), query: { responseFields }, signal });
     } catch (error) {
       // Only a 404 about the order: a wrong apiBaseUrl or store answers 404 too, and must not pass for a missing order.
       if (error instanceof EcwidApiError && isOrderNotFound(error)) return null;
@@ -117,21 +120,22 @@ export class EcwidOrdersService implements OnModuleInit, BeforeApplicationShutdo
   }
 
   /** `POST /orders`; not retried on 5xx or timeouts, since a retry could create the order twice. */
-  async create(order: EcwidOrderInput): Promise<EcwidCreateOrderResult> {
+  async create(order: EcwidOrderInput, options?: EcwidCallOptions): Promise<EcwidCreateOrderResult> {
     if (this.legacy) throw legacyUnsupported('Creating an order');
-    return this.http.request<EcwidCreateOrderResult>({ method: 'POST', path: '/orders', body: order });
+    return this.http.request<EcwidCreateOrderResult>({ method: 'POST', path: '/orders', body: order, signal: options?.signal });
   }
 
   /**
    * `PUT /orders/{id}`: omitted fields stay unchanged; `items`, if sent, must list every item. Through the legacy
    * API only `paymentStatus`, `fulfillmentStatus` and `trackingNumber` can change, and `updateCount` is 0 for an unknown number.
    */
-  async update(orderId: string, patch: EcwidOrderPatch): Promise<EcwidUpdateResult> {
-    if (this.legacy) return this.legacy.update(orderId, patch);
+  async update(orderId: string, patch: EcwidOrderPatch, options?: EcwidCallOptions): Promise<EcwidUpdateResult> {
+    if (this.legacy) return this.legacy.update(orderId, patch, options?.signal);
     return this.http.request<EcwidUpdateResult>({
       method: 'PUT',
       path: orderPath(orderId),
       body: patch,
+      signal: options?.signal,
     });
   }
 
@@ -140,17 +144,18 @@ export class EcwidOrdersService implements OnModuleInit, BeforeApplicationShutdo
    * lost (a timeout, a dropped connection, a 5xx) resolves `{ deleteCount: 0, alreadyDeleted: true }`: that attempt
    * most likely deleted it. An order missing at the first attempt throws EcwidApiError 404 `ORDER_NOT_FOUND`.
    */
-  async delete(orderId: string): Promise<EcwidDeleteResult> {
+  async delete(orderId: string, options?: EcwidCallOptions): Promise<EcwidDeleteResult> {
     if (this.legacy) throw legacyUnsupported('Deleting an order');
     return this.http.request<EcwidDeleteResult>({
       method: 'DELETE',
       path: orderPath(orderId),
       ifAlreadyGone: { deleteCount: 0, alreadyDeleted: true },
+      signal: options?.signal,
     });
   }
 
   /** `GET /orders/deleted`: Ecwid keeps six months of it. */
-  async deleted(filters: EcwidDeletedOrdersFilters = {}): Promise<EcwidPage<EcwidDeletedOrder>> {
+  async deleted(filters: EcwidDeletedOrdersFilters = {}, options?: EcwidCallOptions): Promise<EcwidPage<EcwidDeletedOrder>> {
     if (this.legacy) throw legacyUnsupported('The deleted-orders history');
     checkPageSize(filters.limit);
     const { from, to, offset, limit } = filters;
@@ -158,12 +163,16 @@ export class EcwidOrdersService implements OnModuleInit, BeforeApplicationShutdo
       method: 'GET',
       path: '/orders/deleted',
       query: toEcwidQuery({ from_date: from, to_date: to, offset, limit }),
+      signal: options?.signal,
     });
   }
 
-  async *iterateDeleted(filters: EcwidDeletedOrdersFilters = {}): AsyncGenerator<EcwidDeletedOrder, void, undefined> {
+  async *iterateDeleted(
+    filters: EcwidDeletedOrdersFilters = {},
+    options?: EcwidCallOptions,
+  ): AsyncGenerator<EcwidDeletedOrder, void, undefined> {
     checkPageSize(filters.limit);
-    const deleted = (offset: number, limit: number) => this.deleted({ ...filters, offset, limit });
+    const deleted = (offset: number, limit: number) => this.deleted({ ...filters, offset, limit }, options);
     yield* walkPages(deleted, filters.offset ?? 0, filters.limit ?? ECWID_MAX_PAGE_SIZE);
   }
 

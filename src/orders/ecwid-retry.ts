@@ -56,6 +56,11 @@ export interface EcwidRetryingCall<T> {
   toError(failure: EcwidAttemptFailure, attempts: number): Error;
   /** Aborted when the application shuts down: no retry starts after that, and a backoff under way ends at once. */
   stopping?: AbortSignal;
+  /**
+   * The caller's: once aborted, the call sends nothing more, leaves the rate limiter's queue or its backoff, and
+   * rejects with the signal's reason. `attempt` is expected to cut its request short on it too.
+   */
+  signal?: AbortSignal;
 }
 
 /**
@@ -70,6 +75,27 @@ const RATE_LIMIT_MINUTE_MS = 60_000;
  * once, with `retryAfterSeconds`, rather than hold its caller that long; calls that meet such a pause fail so, unsent.
  */
 export async function callWithRetries<T>(call: EcwidRetryingCall<T>): Promise<T> {
+  const { signal, stopping } = call;
+  if (!signal) return retrying(call);
+  signal.throwIfAborted();
+  // One signal for every wait: the caller's abort ends a wait as shutdown does, and is told apart afterwards.
+  const waits = new AbortController();
+  const endWaits = (): void => waits.abort();
+  signal.addEventListener('abort', endWaits, { once: true });
+  stopping?.addEventListener('abort', endWaits, { once: true });
+  if (stopping?.aborted) waits.abort();
+  try {
+    return await retrying({ ...call, stopping: waits.signal });
+  } catch (error) {
+    signal.throwIfAborted();
+    throw error;
+  } finally {
+    signal.removeEventListener('abort', endWaits);
+    stopping?.removeEventListener('abort', endWaits);
+  }
+}
+
+async function retrying<T>(call: EcwidRetryingCall<T>): Promise<T> {
   const { maxRetries, retryMaxDelayMs } = call.http;
   const longestPauseMs = Math.max(retryMaxDelayMs, RATE_LIMIT_MINUTE_MS);
   let unknownBefore = false;
