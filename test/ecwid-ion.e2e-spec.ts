@@ -415,6 +415,44 @@ describe('ION beside another source', () => {
   });
 });
 
+describe('ION reads of a slow store', () => {
+  it('answers 503 once hydrateTimeoutMs has passed, not after every attempt of the read has timed out', async () => {
+    const logger = new CapturingLogger();
+    const t = await startApp(
+      'express',
+      {
+        imports: [
+          EcwidModule.forRoot({
+            ...optionsFor('v3'),
+            hydrateTimeoutMs: 300,
+            http: { maxRetries: 1, retryBaseDelayMs: 5, retryMaxDelayMs: 10, timeoutMs: 10_000 },
+          }),
+        ],
+      },
+      (app) => app.useLogger(logger),
+    );
+    try {
+      clock += 3_600_000;
+      sandbox.reset();
+      const placed = sandbox.createOrder();
+      sandbox.injectFault({ delayMs: 30_000, match: { method: 'GET' } });
+      const fields = {
+        owner_id: String(sandbox.storeId),
+        event_type: 'new_order',
+        date: ionDate(),
+        order_id: String(placed.internalId),
+        payment_status: 'QUEUED',
+        fulfillment_status: 'NEW',
+      };
+      expect((await postForm(t.url, fields)).status).toBe(503);
+      expect(logger.lines).toContainEqual(expect.stringContaining('no answer within 300 ms'));
+    } finally {
+      sandbox.reset();
+      await t.close();
+    }
+  });
+});
+
 describe('ION reads of the token budget', () => {
   it("reads orders for at most half the token's requests per window, and answers 503 past that so Ecwid sends again", async () => {
     // A sandbox of its own: a token's limiter is shared by every module using that token, at the smallest limit set.

@@ -106,3 +106,35 @@ describe.each(ADAPTERS)('sandbox to app over real HTTP on %s', (adapter) => {
     expect((recorder.events[0] as EcwidOrderEvent).order).toBeNull();
   });
 });
+
+describe('hydration past hydrateTimeoutMs', () => {
+  it('stops reading the order, retries and all, once the delivery is answered 503', async () => {
+    const sandbox = await new EcwidSandbox().start();
+    const t = await startApp('express', {
+      imports: [
+        EcwidModule.forRoot({
+          storeId: sandbox.storeId,
+          token: sandbox.token,
+          clientSecret: sandbox.clientSecret,
+          apiBaseUrl: sandbox.apiBaseUrl,
+          hydrate: true,
+          hydrateTimeoutMs: 1000,
+          http: { maxRetries: 4, retryBaseDelayMs: 5, retryMaxDelayMs: 5000 },
+        }),
+      ],
+    });
+    try {
+      sandbox.webhookUrl = `${t.url}${t.app.get(EcwidConfigService).webhookRoute()}`;
+      // Each read is answered 503 and asked to wait 2 s: past the deadline at 1 s, the read would go on to a second.
+      sandbox.injectFault({ match: { method: 'GET' }, status: 503, retryAfterSeconds: 2, times: Infinity });
+      const order = sandbox.createOrder();
+      await sandbox.waitForDeliveries();
+      expect(sandbox.deliveries.map((d) => d.status)).toEqual([503]);
+      await new Promise((resolve) => setTimeout(resolve, 1600));
+      expect(sandbox.requests.filter((r) => r.path.endsWith(`/orders/${order.id}`))).toHaveLength(1);
+    } finally {
+      await t.close();
+      await sandbox.stop();
+    }
+  });
+});

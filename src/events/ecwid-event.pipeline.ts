@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import { ECWID_DEDUP_STORE, ECWID_RESOLVED_CONFIG } from '../ecwid.constants';
 import { EcwidNotificationOutbox } from '../notifications/ecwid-notification.outbox';
-import type { EcwidOrder } from '../orders/ecwid-order.model';
+import { readOrderWithin } from '../orders/ecwid-order-read';
 import { EcwidOrdersService } from '../orders/ecwid-orders.service';
 import type { EcwidClaimOptions, EcwidDedupSeen, EcwidDedupStore } from '../state/ecwid-dedup-store.interface';
 import { EcwidEventDispatcher } from './ecwid-event.dispatcher';
@@ -102,26 +102,12 @@ export class EcwidEventPipeline {
   private async hydrate(event: EcwidEvent): Promise<void> {
     if (!(event instanceof EcwidOrderEvent) || event.eventType === 'order.deleted' || event.order !== undefined) return;
     try {
-      event.order = await this.readOrder(event.orderId);
+      // Past hydrateTimeoutMs the sender would give up on the answer anyway (Ecwid after 10 s): a 503 sent in time is
+      // a retry it schedules.
+      event.order = await readOrderWithin(this.orders, event.orderId, this.config.hydrateTimeoutMs);
     } catch (error) {
       throw new EcwidHydrationError(event.orderId, event.eventId, error);
     }
-  }
-
-  /**
-   * The order, or a failure once `hydrateTimeoutMs` has passed: the sender would give up on the answer anyway (Ecwid
-   * after 10 s), and a 503 sent in time is a retry it schedules. A read that loses the race runs on to its end.
-   */
-  private readOrder(orderId: string): Promise<EcwidOrder | null> {
-    const timeoutMs = this.config.hydrateTimeoutMs;
-    let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-    });
-    const reading = this.orders.get(orderId);
-    // Its failure after the deadline is nobody's to handle.
-    reading.catch(() => undefined);
-    return Promise.race([reading, expired]).finally(() => clearTimeout(timer));
   }
 
   private logFailure(event: EcwidEvent, error: unknown): void {

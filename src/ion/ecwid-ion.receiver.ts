@@ -10,6 +10,7 @@ import { fulfillmentStatusFromLegacy, paymentStatusFromLegacy } from '../legacy/
 import type { EcwidOrder } from '../orders/ecwid-order.model';
 import { EcwidNotConfiguredError } from '../orders/ecwid-api.error';
 import { EcwidOrdersService } from '../orders/ecwid-orders.service';
+import { readOrderWithin } from '../orders/ecwid-order-read';
 import { orderCreatedAt, orderUpdatedAt } from '../polling/ecwid-poll-classifier';
 import type { EcwidIonNotification } from './ecwid-ion-notification';
 
@@ -93,7 +94,8 @@ export class EcwidIonReceiver implements OnApplicationBootstrap {
     this.takeRead(notification);
     let order: EcwidOrder | null;
     try {
-      order = await this.orders.get(notification.orderId);
+      // Held to hydrateTimeoutMs, as a webhook's read is: a 503 Ecwid still waits for beats an answer it gave up on.
+      order = await readOrderWithin(this.orders, notification.orderId, this.configService.config.hydrateTimeoutMs);
     } catch (error) {
       // An id that cannot name an order here (`deleted`, or not a number on the legacy API): a retry changes nothing.
       if (error instanceof TypeError || error instanceof EcwidNotConfiguredError) {
