@@ -425,7 +425,8 @@ describe('ION reads of a slow store', () => {
           EcwidModule.forRoot({
             ...optionsFor('v3'),
             hydrateTimeoutMs: 300,
-            http: { maxRetries: 1, retryBaseDelayMs: 5, retryMaxDelayMs: 10, timeoutMs: 10_000 },
+            // The read's one attempt may take a minute, past the test's own timeout.
+            http: { maxRetries: 0, timeoutMs: 60_000 },
           }),
         ],
       },
@@ -435,7 +436,7 @@ describe('ION reads of a slow store', () => {
       clock += 3_600_000;
       sandbox.reset();
       const placed = sandbox.createOrder();
-      sandbox.injectFault({ delayMs: 30_000, match: { method: 'GET' } });
+      sandbox.injectFault({ delayMs: 120_000, match: { method: 'GET' } });
       const fields = {
         owner_id: String(sandbox.storeId),
         event_type: 'new_order',

@@ -1,4 +1,5 @@
 import { execFile } from 'node:child_process';
+import { getEventListeners } from 'node:events';
 import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -660,20 +661,30 @@ describe('EcwidOrdersService against the sandbox', () => {
     });
 
     it('cuts off a request under way, and a TimeoutError from AbortSignal.timeout bounds the call', async () => {
-      sandbox.injectFault({ delayMs: 30_000, times: 2, match: { method: 'GET' } });
-      const controller = new AbortController();
-      const reading = orders.get('K8XTQ', { signal: controller.signal });
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      controller.abort();
-      await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
-      await expect(orders.search({}, { signal: AbortSignal.timeout(200) })).rejects.toMatchObject({ name: 'TimeoutError' });
+      // Each attempt may take a minute, past the test's own timeout: only the signal can end these calls in time.
+      const [patient, ref] = await ordersWith({ http: { maxRetries: 0, timeoutMs: 60_000 } });
+      try {
+        sandbox.injectFault({ delayMs: 120_000, times: 2, match: { method: 'GET' } });
+        const controller = new AbortController();
+        const reading = patient.get('K8XTQ', { signal: controller.signal });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        // One per call, so a signal shared by a few calls stays under Node's listener-leak warning.
+        expect(getEventListeners(controller.signal, 'abort')).toHaveLength(1);
+        controller.abort();
+        await expect(reading).rejects.toMatchObject({ name: 'AbortError' });
+        expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+        await expect(patient.search({}, { signal: AbortSignal.timeout(200) })).rejects.toMatchObject({ name: 'TimeoutError' });
+      } finally {
+        sandbox.reset();
+        await ref.close();
+      }
     });
 
     it('ends a backoff at once and starts no retry after it', async () => {
-      const [patient, ref] = await ordersWith({ http: { maxRetries: 4, retryBaseDelayMs: 5, retryMaxDelayMs: 5000 } });
+      const [patient, ref] = await ordersWith({ http: { maxRetries: 4, retryBaseDelayMs: 5, retryMaxDelayMs: 60_000 } });
       try {
-        // Without the signal the call would wait 3 s four times.
-        sandbox.injectFault({ status: 503, retryAfterSeconds: 3, times: Infinity });
+        // Without the signal the call would wait 50 s, past the test's own timeout, before its next attempt.
+        sandbox.injectFault({ status: 503, retryAfterSeconds: 50, times: Infinity });
         const controller = new AbortController();
         const reason = new Error('caller gave up');
         const searching = patient.search({}, { signal: controller.signal });

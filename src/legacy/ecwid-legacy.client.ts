@@ -55,7 +55,7 @@ export class EcwidLegacyClient {
       http: this.settings,
       // Every legacy call here reads, or sets statuses to given values: each is safe to repeat.
       idempotent: true,
-      attempt: () => this.attempt<T>(method, filters, signal),
+      attempt: (cut) => this.attempt<T>(method, filters, cut),
       toError: (failure, attempts) => this.toError(method, failure, attempts),
       stopping: this.connection.stopped,
       signal,

@@ -31,6 +31,7 @@ export interface EcwidCallOptions {
    * Ends the call once aborted, with the signal's reason (an `AbortError`, or a `TimeoutError` from
    * `AbortSignal.timeout(ms)`, which bounds the whole call: the wait for the rate limiter, every attempt and every
    * backoff). A request already sent is cut off, so a create or update aborted then may or may not have happened.
+   * Each call adds one listener to it while it runs.
    */
   signal?: AbortSignal;
 }
@@ -78,7 +79,7 @@ export class EcwidHttpClient implements BeforeApplicationShutdown, OnApplication
       limiter: this.limiter,
       http: this.config.http,
       idempotent: req.method !== 'POST',
-      attempt: () =>
+      attempt: (cut) =>
         this.connection.attempt<T>(
           {
             method: req.method,
@@ -90,7 +91,7 @@ export class EcwidHttpClient implements BeforeApplicationShutdown, OnApplication
               ...(req.body !== undefined ? { 'Content-Type': 'application/json' } : {}),
             },
           },
-          req.signal,
+          cut,
         ),
       settle: (failure, afterUnknownOutcome) =>
         req.ifAlreadyGone !== undefined && afterUnknownOutcome && isOrderNotFound({ ...failure, ...ecwidErrorFields(failure.body) }) ? { value: req.ifAlreadyGone } : undefined,

@@ -8,6 +8,7 @@ import type { EcwidOrdersService } from './ecwid-orders.service';
 export function readOrderWithin(orders: EcwidOrdersService, orderId: string, timeoutMs: number): Promise<EcwidOrder | null> {
   return orders.get(orderId, { signal: AbortSignal.timeout(timeoutMs) }).catch((error: unknown) => {
     // Told by its name: the signal's DOMException is not an Error of every realm (jest's, say).
-    throw (error as { name?: unknown } | null)?.name === 'TimeoutError' ? new Error(`no answer within ${timeoutMs} ms`) : error;
+    const timedOut = (error as { name?: unknown } | null)?.name === 'TimeoutError';
+    throw timedOut ? new Error(`no answer within ${timeoutMs} ms`, { cause: error }) : error;
   });
 }

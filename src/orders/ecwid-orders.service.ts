@@ -5,7 +5,7 @@ import { ECWID_HTTP_CLIENT, ECWID_MAX_PAGE_SIZE, ECWID_RESOLVED_CONFIG } from '.
 import { EcwidLegacyOrders } from '../legacy/ecwid-legacy-orders';
 import { legacyUnsupported } from '../legacy/ecwid-legacy-unsupported';
 import { EcwidApiError } from './ecwid-api.error';
-import { EcwidCallOptions, EcwidHttpClient, isOrderNotFound } from './ecwid-http.client';
+import { type EcwidCallOptions, EcwidHttpClient, isOrderNotFound } from './ecwid-http.client';
 import type {
   EcwidCreateOrderResult,
   EcwidDeleteResult,
@@ -99,7 +99,7 @@ export class EcwidOrdersService implements OnModuleInit, BeforeApplicationShutdo
    * for it (legacy API: by order number). Other failures, another 404 included (a wrong `apiBaseUrl`, a proxy's page),
    * throw EcwidApiError.
    */
-  async get(orderId: string, options?: EcwidCallOptions): Promise<EcwidOrder | null>;
+  async get(orderId: string, options?: EcwidCallOptions & { responseFields?: undefined }): Promise<EcwidOrder | null>;
   /** Only the fields `responseFields` names, e.g. `id,email,items(sku,price)` (v3 API only). */
   async get(orderId: string, options: EcwidCallOptions & { responseFields: string }): Promise<Partial<EcwidOrder> | null>;
   async get(orderId: string, options?: EcwidCallOptions & { responseFields?: string }): Promise<Partial<EcwidOrder> | null> {

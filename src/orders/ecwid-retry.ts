@@ -1,3 +1,4 @@
+import { setMaxListeners } from 'node:events';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import type { EcwidAttemptFailure } from './ecwid-axios';
 import { EcwidRateLimiter, EcwidRateLimitRefusal, EcwidRateLimitStopped } from './ecwid-rate-limiter';
@@ -49,16 +50,16 @@ export interface EcwidRetryingCall<T> {
   http: EcwidResolvedConfig['http'];
   /** Safe to repeat after an attempt whose outcome is unknown. */
   idempotent: boolean;
-  /** One attempt: the value, or what went wrong. */
-  attempt(): Promise<{ value: T } | EcwidAttemptFailure>;
+  /** One attempt: the value, or what went wrong; `cut`, when given, aborts once the caller's signal does. */
+  attempt(cut?: AbortSignal): Promise<{ value: T } | EcwidAttemptFailure>;
   /** A failure that still answers the call, given whether an earlier attempt's outcome is unknown (a retried DELETE's 404). */
   settle?(failure: EcwidAttemptFailure, afterUnknownOutcome: boolean): { value: T } | undefined;
   toError(failure: EcwidAttemptFailure, attempts: number): Error;
   /** Aborted when the application shuts down: no retry starts after that, and a backoff under way ends at once. */
   stopping?: AbortSignal;
   /**
-   * The caller's: once aborted, the call sends nothing more, leaves the rate limiter's queue or its backoff, and
-   * rejects with the signal's reason. `attempt` is expected to cut its request short on it too.
+   * The caller's: once aborted, the call sends nothing more, leaves the rate limiter's queue or its backoff, cuts off
+   * its request under way, and rejects with the signal's reason. It gets one listener per call.
    */
   signal?: AbortSignal;
 }
@@ -78,24 +79,29 @@ export async function callWithRetries<T>(call: EcwidRetryingCall<T>): Promise<T>
   const { signal, stopping } = call;
   if (!signal) return retrying(call);
   signal.throwIfAborted();
-  // One signal for every wait: the caller's abort ends a wait as shutdown does, and is told apart afterwards.
+  // `cut` is the caller's abort, for attempts, which shutdown lets finish; `waits` ends a wait on either. Both are
+  // this call's own, so the caller's signal gets one listener however many attempts and waits the call makes.
+  const cut = new AbortController();
   const waits = new AbortController();
+  setMaxListeners(0, cut.signal, waits.signal);
+  const cutShort = (): void => cut.abort();
   const endWaits = (): void => waits.abort();
-  signal.addEventListener('abort', endWaits, { once: true });
+  signal.addEventListener('abort', cutShort, { once: true });
+  cut.signal.addEventListener('abort', endWaits, { once: true });
   stopping?.addEventListener('abort', endWaits, { once: true });
   if (stopping?.aborted) waits.abort();
   try {
-    return await retrying({ ...call, stopping: waits.signal });
+    return await retrying({ ...call, stopping: waits.signal }, cut.signal);
   } catch (error) {
     signal.throwIfAborted();
     throw error;
   } finally {
-    signal.removeEventListener('abort', endWaits);
+    signal.removeEventListener('abort', cutShort);
     stopping?.removeEventListener('abort', endWaits);
   }
 }
 
-async function retrying<T>(call: EcwidRetryingCall<T>): Promise<T> {
+async function retrying<T>(call: EcwidRetryingCall<T>, cut?: AbortSignal): Promise<T> {
   const { maxRetries, retryMaxDelayMs } = call.http;
   const longestPauseMs = Math.max(retryMaxDelayMs, RATE_LIMIT_MINUTE_MS);
   let unknownBefore = false;
@@ -108,7 +114,7 @@ async function retrying<T>(call: EcwidRetryingCall<T>): Promise<T> {
       // A retry the limiter held (after a 429, up to a minute) ends at shutdown with the failure it was retrying.
       throw call.toError(error instanceof EcwidRateLimitStopped && lastFailure ? lastFailure : unsentFailure(error), attempt - 1);
     }
-    const outcome = await call.attempt();
+    const outcome = await call.attempt(cut);
     if ('value' in outcome) return outcome.value;
     lastFailure = outcome;
     const settled = call.settle?.(outcome, unknownBefore);
