@@ -36,7 +36,7 @@ export class EcwidEventDispatcher implements OnModuleInit {
 
   /**
    * Whether any listener (wildcards and `onAny` included) would receive `name`. With wildcards on, EventEmitter2's
-   * `hasListeners` leaves `onAny` listeners out; `emitAsync` calls them all the same.
+   * `hasListeners` leaves `onAny` listeners out; `emit` below calls them all the same.
    */
   listens(name: string): boolean {
     return (this.emitter.hasListeners(name) as boolean) || this.emitter.listenersAny().length > 0;

@@ -2,7 +2,8 @@ import { loggable } from './ecwid-loggable';
 
 /**
  * A listener of the event threw or rejected; the event is not recorded as handled, so the sender's retry brings it
- * back. Raised once every listener has settled; `cause` is the first failure, `failedListeners` how many failed.
+ * back. Raised once every listener has settled; `cause` is the first failure in call order, `failedListeners` how many
+ * failed.
  */
 export class EcwidListenerError extends Error {
   override readonly name = 'EcwidListenerError';
