@@ -837,6 +837,7 @@ describe('EcwidOrdersService against the sandbox', () => {
       const calls = refs.flatMap((ref) => Array.from({ length: 8 }, () => ref.get(EcwidOrdersService).search({ limit: 1 })));
       await Promise.all(calls);
       expect(store.requests.map((r) => r.status)).toEqual(Array(24).fill(200));
+      expect(refs.map((ref) => ref.get(EcwidOrdersService).requestsPerWindow())).toEqual([10, 10, 10]);
       // Ten a window, the smallest limit: the 11th and the 21st wait out a window (1 s and its margin) after the 1st
       // and the 11th. Each module on its own budget would send all 24 at once. Told by arrival times rather than by the
       // sandbox's own limit, which counts at arrival: the first ten, arriving spread out on a busy host, made that

@@ -112,21 +112,28 @@ export class EcwidIonReceiver implements OnApplicationBootstrap {
     return this.pipeline.process(event);
   }
 
-  /** Counts a read against the ION share of the token's window, or throws EcwidIonBusyError (503) when it is used up. */
+  /**
+   * Counts a read against the ION share of the token's window, or throws EcwidIonBusyError (503) when it is used up.
+   * The share is of what the token's limiter allows now, which another module sharing the token may have lowered
+   * below this module's own `requestsPerMinute`: the ring keeps this module's share of starts, and the last `share`
+   * of them count.
+   */
   private takeRead(notification: EcwidIonNotification): void {
     const now = performance.now();
-    if (now - this.readStarts[this.nextRead] < this.configService.config.http.rateLimitWindowMs) {
+    const ring = this.readStarts.length;
+    const share = Math.min(ring, Math.max(1, Math.floor(this.orders.requestsPerWindow() * ION_READ_SHARE)));
+    if (now - this.readStarts[(this.nextRead - share + ring) % ring] < this.configService.config.http.rateLimitWindowMs) {
       const refused = this.busyLog.note(now);
       if (refused > 0) {
         this.logger.warn(
           `Store ${notification.storeId}: ${refused} ION${refused === 1 ? '' : 's'} answered 503 unread: ION reads may use ` +
-            `${this.readStarts.length} of the token's requests per window (a burst of orders, or posts that are not Ecwid's)`,
+            `${share} of the token's requests per window (a burst of orders, or posts that are not Ecwid's)`,
         );
       }
       throw new EcwidIonBusyError(notification.orderId);
     }
     this.readStarts[this.nextRead] = now;
-    this.nextRead = (this.nextRead + 1) % this.readStarts.length;
+    this.nextRead = (this.nextRead + 1) % ring;
   }
 
   private unconfirmed(notification: EcwidIonNotification, reason: string): 'unconfirmed' {

@@ -43,6 +43,10 @@ export class EcwidLegacyOrders {
     return this.client.serverTime;
   }
 
+  get requestsPerWindow(): number {
+    return this.client.requestsPerWindow;
+  }
+
   /** See EcwidLegacyClient.stop and close. */
   stop(): void {
     this.client.stop();

@@ -67,6 +67,11 @@ export class EcwidLegacyClient {
     return this.connection.serverTime;
   }
 
+  /** As EcwidHttpClient's, for the legacy key's limiter. */
+  get requestsPerWindow(): number {
+    return this.limiter.limit;
+  }
+
   /** As EcwidHttpClient's: a failed call no longer retries once shutdown has begun. */
   stop(): void {
     this.connection.stop();

@@ -68,6 +68,11 @@ export class EcwidHttpClient implements BeforeApplicationShutdown, OnApplication
     return this.connection.serverTime;
   }
 
+  /** What the token's limiter allows per window now: the smallest limit of the modules sharing the token. */
+  get requestsPerWindow(): number {
+    return this.limiter.limit;
+  }
+
   async request<T>(req: EcwidRequest<T>): Promise<T> {
     if (!this.#token) {
       throw new EcwidNotConfiguredError(

@@ -185,6 +185,14 @@ export class EcwidOrdersService implements OnModuleInit, BeforeApplicationShutdo
     return sentAt === undefined ? undefined : new Date(sentAt);
   }
 
+  /**
+   * The requests per `http.rateLimitWindowMs` this service's calls keep to now: the smallest `http.requestsPerMinute`
+   * of the module instances in the process that share its token (or legacy key), since Ecwid counts per token.
+   */
+  requestsPerWindow(): number {
+    return this.legacy ? this.legacy.requestsPerWindow : this.http.requestsPerWindow;
+  }
+
   /** Shows which API serves the store and nothing of the clients, whose credentials stay out of logs. */
   toJSON(): { api: 'v3' | 'legacy'; storeId: number } {
     return { api: this.legacy ? 'legacy' : 'v3', storeId: this.config.storeId };
