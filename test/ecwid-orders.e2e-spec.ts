@@ -632,10 +632,9 @@ describe('EcwidOrdersService against the sandbox', () => {
       controller.abort(reason);
       return controller.signal;
     };
-    /** Aborts `controller` once the sandbox has answered `seen` requests, or at once for 0. */
-    const abortAfter = async (controller: AbortController, seen: number, reason?: unknown): Promise<void> => {
+    /** Resolves once the sandbox has answered `seen` requests. */
+    const answered = async (seen: number): Promise<void> => {
       while (sandbox.requests.length < seen) await new Promise((resolve) => setTimeout(resolve, 10));
-      controller.abort(reason);
     };
 
     it('sends nothing for a call whose signal is already aborted, and rejects with its reason', async () => {
@@ -688,11 +687,41 @@ describe('EcwidOrdersService against the sandbox', () => {
         const controller = new AbortController();
         const reason = new Error('caller gave up');
         const searching = patient.search({}, { signal: controller.signal });
-        await abortAfter(controller, 1, reason);
+        // The sandbox records the 503 as it sends it: a moment later the call is in its backoff.
+        await answered(1);
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        controller.abort(reason);
         await expect(searching).rejects.toBe(reason);
         expect(sandbox.requests.map((r) => r.status)).toEqual([503]);
       } finally {
         await ref.close();
+      }
+    });
+
+    it('leaves no listener on a signal that never aborts, after a success or a failure', async () => {
+      const { signal } = new AbortController();
+      await orders.search({}, { signal });
+      expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+      sandbox.injectFault({ status: 400, times: 1 });
+      await expect(orders.search({}, { signal })).rejects.toMatchObject({ status: 400 });
+      expect(getEventListeners(signal, 'abort')).toHaveLength(0);
+    });
+
+    it('lets a request under way finish when the app shuts down, as a call without a signal does', async () => {
+      const own = await new EcwidSandbox().start();
+      const ref = await Test.createTestingModule({
+        imports: [EcwidModule.forRoot({ storeId: own.storeId, token: own.token, apiBaseUrl: own.apiBaseUrl })],
+      }).compile();
+      try {
+        own.injectFault({ delayMs: 300, match: { method: 'POST' } });
+        const { signal } = new AbortController();
+        const creating = ref.get(EcwidOrdersService).create({ total: 9 }, { signal });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        await ref.close();
+        const { orderId } = await creating;
+        expect(own.getOrder(orderId)?.total).toBe(9);
+      } finally {
+        await own.stop();
       }
     });
 
@@ -832,7 +861,8 @@ describe('EcwidOrdersService against the sandbox', () => {
       })
         .setLogger(logger)
         .compile();
-    const refs = [await moduleWith(10), await moduleWith(1000), await moduleWith(500)];
+    // The largest first, so the shared limiter is lowered when the smallest joins.
+    const refs = [await moduleWith(1000), await moduleWith(10), await moduleWith(500)];
     try {
       const calls = refs.flatMap((ref) => Array.from({ length: 8 }, () => ref.get(EcwidOrdersService).search({ limit: 1 })));
       await Promise.all(calls);
@@ -847,7 +877,7 @@ describe('EcwidOrdersService against the sandbox', () => {
       expect(arrivals[20] - arrivals[10]).toBeGreaterThanOrEqual(500);
       const warnings = logger.lines.filter((line) => line.includes('requestsPerMinute'));
       expect(warnings).toHaveLength(1);
-      expect(warnings[0]).toMatch(/different http\.requestsPerMinute \(10 and 1000\).*smallest, 10/);
+      expect(warnings[0]).toMatch(/different http\.requestsPerMinute \(1000 and 10\).*smallest, 10/);
       expect(logger.lines.join('\n')).not.toContain(token);
     } finally {
       for (const ref of refs) await ref.close();

@@ -1,4 +1,3 @@
-import { setMaxListeners } from 'node:events';
 import type { EcwidResolvedConfig } from '../config/ecwid-resolved-config';
 import type { EcwidAttemptFailure } from './ecwid-axios';
 import { EcwidRateLimiter, EcwidRateLimitRefusal, EcwidRateLimitStopped } from './ecwid-rate-limiter';
@@ -83,7 +82,6 @@ export async function callWithRetries<T>(call: EcwidRetryingCall<T>): Promise<T>
   // this call's own, so the caller's signal gets one listener however many attempts and waits the call makes.
   const cut = new AbortController();
   const waits = new AbortController();
-  setMaxListeners(0, cut.signal, waits.signal);
   const cutShort = (): void => cut.abort();
   const endWaits = (): void => waits.abort();
   signal.addEventListener('abort', cutShort, { once: true });
