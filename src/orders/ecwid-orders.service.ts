@@ -102,6 +102,8 @@ export class EcwidOrdersService implements OnModuleInit, BeforeApplicationShutdo
   async get(orderId: string, options?: EcwidCallOptions & { responseFields?: undefined }): Promise<EcwidOrder | null>;
   /** Only the fields `responseFields` names, e.g. `id,email,items(sku,price)` (v3 API only). */
   async get(orderId: string, options: EcwidCallOptions & { responseFields: string }): Promise<Partial<EcwidOrder> | null>;
+  /** Options passed on as they came, a selection or not: typed as the selection would be. */
+  async get(orderId: string, options?: EcwidCallOptions & { responseFields?: string }): Promise<Partial<EcwidOrder> | null>;
   async get(orderId: string, options?: EcwidCallOptions & { responseFields?: string }): Promise<Partial<EcwidOrder> | null> {
     const responseFields = options?.responseFields;
     const signal = options?.signal;
