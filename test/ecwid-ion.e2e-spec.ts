@@ -437,15 +437,7 @@ describe('ION reads of a slow store', () => {
       sandbox.reset();
       const placed = sandbox.createOrder();
       sandbox.injectFault({ delayMs: 120_000, match: { method: 'GET' } });
-      const fields = {
-        owner_id: String(sandbox.storeId),
-        event_type: 'new_order',
-        date: ionDate(),
-        order_id: String(placed.internalId),
-        payment_status: 'QUEUED',
-        fulfillment_status: 'NEW',
-      };
-      expect((await postForm(t.url, fields)).status).toBe(503);
+      expect(await sandbox.sendIon(`${t.url}/${ION_PATH}`, placed, 'new_order')).toBe(503);
       expect(logger.lines).toContainEqual(expect.stringContaining('no answer within 300 ms'));
     } finally {
       sandbox.reset();
@@ -455,6 +447,15 @@ describe('ION reads of a slow store', () => {
 });
 
 describe('ION reads of the token budget', () => {
+  /** New orders in `store`, each announced by an ION to the app at `url` once all exist: the statuses answered. */
+  async function ionsForNewOrders(store: EcwidSandbox, url: string, count: number): Promise<number[]> {
+    const orders = Array.from({ length: count }, () => store.createOrder());
+    store.clearRequests();
+    const statuses = [];
+    for (const order of orders) statuses.push(await store.sendIon(`${url}/${ION_PATH}`, order, 'new_order'));
+    return statuses;
+  }
+
   it("reads orders for at most half the token's requests per window, and answers 503 past that so Ecwid sends again", async () => {
     // A sandbox of its own: a token's limiter is shared by every module using that token, at the smallest limit set.
     const store = await new EcwidSandbox({ token: 'secret_ion_budget_token', now: () => clock }).start();
@@ -464,11 +465,7 @@ describe('ION reads of the token budget', () => {
       app.useLogger(logger),
     );
     try {
-      const orders = [store.createOrder(), store.createOrder(), store.createOrder()];
-      store.clearRequests();
-      const statuses = [];
-      for (const order of orders) statuses.push(await store.sendIon(`${t.url}/${ION_PATH}`, order, 'new_order'));
-      expect(statuses).toEqual([200, 200, 503]);
+      expect(await ionsForNewOrders(store, t.url, 3)).toEqual([200, 200, 503]);
       expect(store.requests.filter((r) => r.method === 'GET')).toHaveLength(2);
       expect(logger.lines.filter((line) => line.includes('answered 503 unread'))).toHaveLength(1);
     } finally {
@@ -486,11 +483,7 @@ describe('ION reads of the token budget', () => {
     const other = EcwidModule.forRoot({ ...common, http: { requestsPerMinute: 4 } });
     const t = await startApp('express', { imports: [ion, other] }, (app) => app.useLogger(logger));
     try {
-      const orders = [store.createOrder(), store.createOrder(), store.createOrder()];
-      store.clearRequests();
-      const statuses = [];
-      for (const order of orders) statuses.push(await store.sendIon(`${t.url}/${ION_PATH}`, order, 'new_order'));
-      expect(statuses).toEqual([200, 200, 503]);
+      expect(await ionsForNewOrders(store, t.url, 3)).toEqual([200, 200, 503]);
       expect(store.requests.filter((r) => r.method === 'GET')).toHaveLength(2);
       expect(logger.lines).toContainEqual(expect.stringContaining('ION reads may use 2 of the token'));
     } finally {

@@ -16,20 +16,17 @@ describe('EcwidOrdersService against the sandbox', () => {
   let moduleRef: TestingModule;
   let orders: EcwidOrdersService;
 
-  async function ordersWith(overrides: Partial<EcwidModuleOptions> = {}): Promise<[EcwidOrdersService, TestingModule]> {
+  /** A module of its own for `store`, with the module's defaults but for `options`. */
+  async function ordersOn(store: EcwidSandbox, options: Partial<EcwidModuleOptions> = {}): Promise<[EcwidOrdersService, TestingModule]> {
     const ref = await Test.createTestingModule({
-      imports: [
-        EcwidModule.forRoot({
-          storeId: sandbox.storeId,
-          token: sandbox.token,
-          apiBaseUrl: sandbox.apiBaseUrl,
-          http: { retryBaseDelayMs: 5, retryMaxDelayMs: 20, timeoutMs: 2000 },
-          ...overrides,
-        }),
-      ],
+      imports: [EcwidModule.forRoot({ storeId: store.storeId, token: store.token, apiBaseUrl: store.apiBaseUrl, ...options })],
     }).compile();
     return [ref.get(EcwidOrdersService), ref];
   }
+
+  /** A module of its own for the shared sandbox, with quick retries. */
+  const ordersWith = (overrides: Partial<EcwidModuleOptions> = {}): Promise<[EcwidOrdersService, TestingModule]> =>
+    ordersOn(sandbox, { http: { retryBaseDelayMs: 5, retryMaxDelayMs: 20, timeoutMs: 2000 }, ...overrides });
 
   beforeAll(async () => {
     sandbox = await new EcwidSandbox().start();
@@ -527,18 +524,8 @@ describe('EcwidOrdersService against the sandbox', () => {
   it('fails at once on a 429 whose Retry-After is over a minute (a blocked token), and sends nothing on it meanwhile', async () => {
     // A token of its own: the pause holds every client of a token in the process.
     const paused = await new EcwidSandbox({ token: 'secret_pause_test_token' }).start();
-    const ref = await Test.createTestingModule({
-      imports: [
-        EcwidModule.forRoot({
-          storeId: paused.storeId,
-          token: paused.token,
-          apiBaseUrl: paused.apiBaseUrl,
-          http: { retryBaseDelayMs: 5, retryMaxDelayMs: 2000 },
-        }),
-      ],
-    }).compile();
+    const [service, ref] = await ordersOn(paused, { http: { retryBaseDelayMs: 5, retryMaxDelayMs: 2000 } });
     try {
-      const service = ref.get(EcwidOrdersService);
       paused.injectFault({ status: 429, retryAfterSeconds: 3600 });
       await expect(service.search()).rejects.toMatchObject({ status: 429, attempts: 1, retryAfterSeconds: 3600 });
 
@@ -582,15 +569,13 @@ describe('EcwidOrdersService against the sandbox', () => {
   it('lets a request under way at shutdown finish, and closes its connection after the answer', async () => {
     // A sandbox of its own, so no other client's kept-alive connection is counted.
     const own = await new EcwidSandbox().start();
-    const ref = await Test.createTestingModule({
-      imports: [EcwidModule.forRoot({ storeId: own.storeId, token: own.token, apiBaseUrl: own.apiBaseUrl })],
-    }).compile();
+    const [service, ref] = await ordersOn(own);
     const server = own['server'] as Server;
     const connections = (): Promise<number> =>
       new Promise((resolve, reject) => server.getConnections((error, count) => (error ? reject(error) : resolve(count))));
     try {
       own.injectFault({ delayMs: 300, match: { method: 'POST' } });
-      const creating = ref.get(EcwidOrdersService).create({ total: 7 });
+      const creating = service.create({ total: 7 });
       await new Promise((resolve) => setTimeout(resolve, 100));
       await ref.close();
       // Cutting the connection here would leave the caller not knowing whether the order exists.
@@ -608,12 +593,10 @@ describe('EcwidOrdersService against the sandbox', () => {
   it('ends a retry waiting out a 429 in the rate limiter once the application shuts down', async () => {
     // A token of its own: the pause holds every client of a token in the process.
     const limited = await new EcwidSandbox({ token: 'secret_shutdown_pause_token' }).start();
-    const ref = await Test.createTestingModule({
-      imports: [EcwidModule.forRoot({ storeId: limited.storeId, token: limited.token, apiBaseUrl: limited.apiBaseUrl })],
-    }).compile();
+    const [service, ref] = await ordersOn(limited);
     try {
       limited.injectFault({ status: 429, retryAfterSeconds: 30 });
-      const call = ref.get(EcwidOrdersService).search().catch((e: unknown) => e);
+      const call = service.search().catch((e: unknown) => e);
       while (limited.requests.length === 0) await new Promise((resolve) => setTimeout(resolve, 10));
       const closing = Date.now();
       await ref.close();
@@ -709,13 +692,11 @@ describe('EcwidOrdersService against the sandbox', () => {
 
     it('lets a request under way finish when the app shuts down, as a call without a signal does', async () => {
       const own = await new EcwidSandbox().start();
-      const ref = await Test.createTestingModule({
-        imports: [EcwidModule.forRoot({ storeId: own.storeId, token: own.token, apiBaseUrl: own.apiBaseUrl })],
-      }).compile();
+      const [service, ref] = await ordersOn(own);
       try {
         own.injectFault({ delayMs: 300, match: { method: 'POST' } });
         const { signal } = new AbortController();
-        const creating = ref.get(EcwidOrdersService).create({ total: 9 }, { signal });
+        const creating = service.create({ total: 9 }, { signal });
         await new Promise((resolve) => setTimeout(resolve, 100));
         await ref.close();
         const { orderId } = await creating;
@@ -728,18 +709,8 @@ describe('EcwidOrdersService against the sandbox', () => {
     it("leaves the rate limiter's queue at once and is never sent", async () => {
       // A token of its own: one limiter serves every client of a token in the process.
       const own = await new EcwidSandbox({ token: 'secret_signal_queue_token' }).start();
-      const ref = await Test.createTestingModule({
-        imports: [
-          EcwidModule.forRoot({
-            storeId: own.storeId,
-            token: own.token,
-            apiBaseUrl: own.apiBaseUrl,
-            http: { requestsPerMinute: 1 },
-          }),
-        ],
-      }).compile();
+      const [limited, ref] = await ordersOn(own, { http: { requestsPerMinute: 1 } });
       try {
-        const limited = ref.get(EcwidOrdersService);
         await limited.search();
         const controller = new AbortController();
         // A minute's wait for the token's one request a minute, unless the signal ends it.

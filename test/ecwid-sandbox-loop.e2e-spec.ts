@@ -1,7 +1,22 @@
-import { EcwidConfigService, EcwidModule, EcwidOrderEvent, EcwidOrdersService } from 'nestjs-ecwid';
+import { EcwidConfigService, EcwidModule, EcwidModuleOptions, EcwidOrderEvent, EcwidOrdersService } from 'nestjs-ecwid';
 import { EcwidSandbox } from 'nestjs-ecwid/testing';
 import { ADAPTERS, startApp, TestApp } from './support/apps';
 import { EventRecorder } from './support/recorder';
+
+/**
+ * The module for `sandbox`, reading each order back (`hydrate`) within 1 s: well above a local read, well below the
+ * 5 s delay the slow-store case injects.
+ */
+const hydratingModule = (sandbox: EcwidSandbox, http: EcwidModuleOptions['http']) =>
+  EcwidModule.forRoot({
+    storeId: sandbox.storeId,
+    token: sandbox.token,
+    clientSecret: sandbox.clientSecret,
+    apiBaseUrl: sandbox.apiBaseUrl,
+    hydrate: true,
+    hydrateTimeoutMs: 1000,
+    http,
+  });
 
 /** The whole loop a user sees: a change in the store comes back as a signed webhook and a domain event. */
 describe.each(ADAPTERS)('sandbox to app over real HTTP on %s', (adapter) => {
@@ -12,18 +27,7 @@ describe.each(ADAPTERS)('sandbox to app over real HTTP on %s', (adapter) => {
   beforeAll(async () => {
     sandbox = await new EcwidSandbox().start();
     t = await startApp(adapter, {
-      imports: [
-        EcwidModule.forRoot({
-          storeId: sandbox.storeId,
-          token: sandbox.token,
-          clientSecret: sandbox.clientSecret,
-          apiBaseUrl: sandbox.apiBaseUrl,
-          hydrate: true,
-          // Well above a local read, well below the 5 s delay the slow-store case injects.
-          hydrateTimeoutMs: 1000,
-          http: { maxRetries: 0 },
-        }),
-      ],
+      imports: [hydratingModule(sandbox, { maxRetries: 0 })],
       providers: [EventRecorder],
     });
     recorder = t.app.get(EventRecorder);
@@ -111,17 +115,7 @@ describe('hydration past hydrateTimeoutMs', () => {
   it('stops reading the order, retries and all, once the delivery is answered 503', async () => {
     const sandbox = await new EcwidSandbox().start();
     const t = await startApp('express', {
-      imports: [
-        EcwidModule.forRoot({
-          storeId: sandbox.storeId,
-          token: sandbox.token,
-          clientSecret: sandbox.clientSecret,
-          apiBaseUrl: sandbox.apiBaseUrl,
-          hydrate: true,
-          hydrateTimeoutMs: 1000,
-          http: { maxRetries: 4, retryBaseDelayMs: 5, retryMaxDelayMs: 5000 },
-        }),
-      ],
+      imports: [hydratingModule(sandbox, { maxRetries: 4, retryBaseDelayMs: 5, retryMaxDelayMs: 5000 })],
     });
     try {
       sandbox.webhookUrl = `${t.url}${t.app.get(EcwidConfigService).webhookRoute()}`;
